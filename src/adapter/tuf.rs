@@ -1,0 +1,7 @@
+//! Trouver une Fresque export adapter.
+
+use super::{AdapterError, Context, Parsed};
+
+pub fn parse(_bytes: &[u8], _context: &Context) -> Result<Parsed, AdapterError> {
+    Ok(Parsed::default())
+}

@@ -1,0 +1,1 @@
+//! The tantivy search index, derived from the store.

@@ -1,0 +1,17 @@
+//! multifresque aggregates the event feeds of fresque workshop families and serves
+//! geographic search over them.
+//!
+//! The modules follow the data flow, each depending only on those before it:
+//! `config` → `scheduler` → `fetch` → `adapter` → `normalize` → `store` → `index` →
+//! `search` → `http`. `event`, `catalog` and `places` are the shared vocabulary.
+
+pub mod adapter;
+pub mod catalog;
+pub mod event;
+pub mod index;
+pub mod places;
+pub mod search;
+
+pub use catalog::Catalog;
+pub use event::{Draft, Event};
+pub use places::Gazetteer;
