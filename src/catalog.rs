@@ -92,7 +92,9 @@ impl Catalog {
     /// Finds a family by code (any case) or by legacy integer id written as text.
     pub fn get(&self, code_or_legacy_id: &str) -> Option<&Workshop> {
         let key = code_or_legacy_id.trim().to_lowercase();
-        self.by_key.get(&key).map(|&position| &self.workshops[position])
+        self.by_key
+            .get(&key)
+            .map(|&position| &self.workshops[position])
     }
 
     /// Finds a family by the incumbent's integer id.
@@ -160,7 +162,10 @@ mod tests {
     fn unknown_family_keeps_its_own_code() {
         let catalog = Catalog::embedded();
 
-        assert_eq!(catalog.canonical_code(" FresqueDesMontagnes "), "FresqueDesMontagnes");
+        assert_eq!(
+            catalog.canonical_code(" FresqueDesMontagnes "),
+            "FresqueDesMontagnes"
+        );
         assert!(catalog.get("FresqueDesMontagnes").is_none());
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod adapter;
 pub mod catalog;
+pub mod config;
 pub mod event;
 pub mod index;
 pub mod places;

@@ -6,6 +6,7 @@
 //! keeps the source's last good events; one bad entry is only a rejection.
 
 pub mod ics;
+mod json;
 pub mod openfresque;
 pub mod tuf;
 

@@ -1,0 +1,505 @@
+//! `sources.toml`: the operator's list of feeds and global settings, parsed and validated
+//! into [`Config`]. Validation reports every problem at once, each with the fix.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::adapter::Kind;
+
+/// Days ahead over which recurring calendar events are expanded, by default.
+pub const DEFAULT_HORIZON_DAYS: u32 = 365;
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub sources: Vec<Source>,
+}
+
+/// Global settings, from the `[settings]` table.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub horizon_days: u32,
+    /// An operator's CSV gazetteer merged over the embedded one.
+    pub gazetteer_csv: Option<PathBuf>,
+}
+
+/// Where a feed is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Url(url::Url),
+    /// A local file, resolved against the directory of `sources.toml`.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Url(url) => write!(f, "{url}"),
+            Location::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A request header whose value is read from the environment when the source is fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderFromEnv {
+    pub name: String,
+    pub env: String,
+    /// Text put before the variable's value, such as `Bearer `.
+    pub prefix: String,
+}
+
+/// One feed.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Stable id, `[a-z0-9-]`, prefix of its events' ids.
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub location: Location,
+    /// Family code for events that name none.
+    pub workshop: Option<String>,
+    pub schedule: cron::Schedule,
+    /// The schedule as written, for display.
+    pub schedule_text: String,
+    pub time_zone: Tz,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: Option<String>,
+    /// ISO 639-1, lower case.
+    pub language: Option<String>,
+    pub enabled: bool,
+    pub headers: Vec<HeaderFromEnv>,
+}
+
+/// One problem found in a sources file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+/// Why a sources file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is invalid:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    settings: RawSettings,
+    #[serde(default)]
+    source: Vec<toml::Spanned<RawSource>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    horizon_days: Option<u32>,
+    gazetteer_csv: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: Option<String>,
+    name: Option<String>,
+    kind: Option<String>,
+    url: Option<String>,
+    workshop: Option<String>,
+    schedule: Option<String>,
+    time_zone: Option<String>,
+    country: Option<String>,
+    language: Option<String>,
+    enabled: Option<bool>,
+    #[serde(default)]
+    headers: BTreeMap<String, RawHeader>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawHeader {
+    FromEnv {
+        env: String,
+        #[serde(default)]
+        prefix: String,
+    },
+    Clear(String),
+}
+
+impl Config {
+    /// Reads and validates a sources file.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`ConfigError::Invalid`] listing every problem with its line and fix.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, base).map_err(|problems| ConfigError::Invalid {
+            path: path.to_owned(),
+            problems,
+        })
+    }
+
+    /// Parses and validates the text of a sources file; relative paths resolve against `base`.
+    ///
+    /// # Errors
+    ///
+    /// Returns every problem found, each with its line when known.
+    pub fn parse(text: &str, base: &Path) -> Result<Config, Vec<Problem>> {
+        let raw: RawFile = toml::from_str(text).map_err(|error| {
+            vec![Problem {
+                line: error.span().map(|span| line_of(text, span.start)),
+                message: error.message().trim().to_owned(),
+            }]
+        })?;
+
+        let mut problems = Vec::new();
+        let mut seen_ids = HashSet::new();
+        let mut sources = Vec::new();
+        for spanned in raw.source {
+            let line = line_of(text, spanned.span().start);
+            let mut report = |message: String| {
+                problems.push(Problem {
+                    line: Some(line),
+                    message,
+                })
+            };
+            let raw_source = spanned.into_inner();
+            if let Some(id) = &raw_source.id
+                && !seen_ids.insert(id.trim().to_owned())
+            {
+                report(format!(
+                    "duplicate source id {id:?}: give each [[source]] its own id"
+                ));
+            }
+            if let Some(source) = validate_source(raw_source, base, &mut report) {
+                sources.push(source);
+            }
+        }
+
+        let settings = Settings {
+            horizon_days: raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS),
+            gazetteer_csv: raw.settings.gazetteer_csv.map(|p| base.join(p)),
+        };
+        if problems.is_empty() {
+            Ok(Config { settings, sources })
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn enabled_sources(&self) -> impl Iterator<Item = &Source> {
+        self.sources.iter().filter(|source| source.enabled)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|source| source.id == id)
+    }
+}
+
+fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String)) -> Option<Source> {
+    let id = required(
+        raw.id,
+        "id",
+        "a stable id such as \"fresque-du-climat\"",
+        report,
+    )?;
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        report(format!(
+            "invalid source id {id:?}: use 1 to 64 characters among a-z, 0-9 and -"
+        ));
+        return None;
+    }
+    let kind_text = required(raw.kind, "kind", "openfresque, ics or tuf", report)?;
+    let url = required(raw.url, "url", "an https:// URL or a local path", report)?;
+
+    let kind = Kind::ALL.into_iter().find(|k| k.as_str() == kind_text);
+    if kind.is_none() {
+        report(format!(
+            "source {id:?}: unknown kind {kind_text:?}: use one of openfresque, ics, tuf"
+        ));
+    }
+    let location = parse_location(&url, base).map_err(|m| report(format!("source {id:?}: {m}")));
+    let schedule_text = raw.schedule.unwrap_or_else(|| "0 * * * *".to_owned());
+    let schedule =
+        parse_schedule(&schedule_text).map_err(|m| report(format!("source {id:?}: {m}")));
+    let zone_text = raw.time_zone.unwrap_or_else(|| "Europe/Paris".to_owned());
+    let time_zone = Tz::from_str(&zone_text).map_err(|_| {
+        report(format!(
+            "source {id:?}: unknown time zone {zone_text:?}: use an IANA name such as \"Europe/Paris\""
+        ))
+    });
+    let country = match raw.country {
+        Some(code) if is_alpha(&code, 2) => Some(code.to_ascii_uppercase()),
+        Some(code) => {
+            report(format!(
+                "source {id:?}: invalid country {code:?}: use an ISO 3166-1 alpha-2 code such as \"FR\""
+            ));
+            None
+        }
+        None => None,
+    };
+    let language = match raw.language {
+        Some(code) if is_alpha(&code, 2) => Some(code.to_ascii_lowercase()),
+        Some(code) => {
+            report(format!(
+                "source {id:?}: invalid language {code:?}: use an ISO 639-1 code such as \"fr\""
+            ));
+            None
+        }
+        None => None,
+    };
+    let mut headers = Vec::new();
+    for (name, header) in raw.headers {
+        match header {
+            RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
+            RawHeader::Clear(_) => report(format!(
+                "source {id:?}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
+            )),
+        }
+    }
+
+    Some(Source {
+        name: raw.name.unwrap_or_else(|| id.clone()),
+        kind: kind?,
+        location: location.ok()?,
+        workshop: raw.workshop.filter(|w| !w.trim().is_empty()),
+        schedule: schedule.ok()?,
+        schedule_text,
+        time_zone: time_zone.ok()?,
+        country,
+        language,
+        enabled: raw.enabled.unwrap_or(true),
+        headers,
+        id,
+    })
+}
+
+fn required(
+    value: Option<String>,
+    field: &str,
+    example: &str,
+    report: &mut impl FnMut(String),
+) -> Option<String> {
+    match value {
+        Some(value) if !value.trim().is_empty() => Some(value.trim().to_owned()),
+        _ => {
+            report(format!(
+                "source is missing `{field}`: add {field} = {example}"
+            ));
+            None
+        }
+    }
+}
+
+fn parse_location(text: &str, base: &Path) -> Result<Location, String> {
+    if text.starts_with("https://") || text.starts_with("http://") {
+        return url::Url::parse(text)
+            .map(Location::Url)
+            .map_err(|error| format!("invalid URL {text:?}: {error}"));
+    }
+    if text.contains("://") {
+        return Err(format!(
+            "unsupported URL scheme in {text:?}: use https://, http:// or a local path"
+        ));
+    }
+    Ok(Location::File(base.join(text)))
+}
+
+/// Parses a cron expression of 5 fields (minute first) or 6-7 fields (seconds first).
+///
+/// # Errors
+///
+/// Returns a message naming the expression and the expected form.
+pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
+    let fields = text.split_whitespace().count();
+    let expression = if fields == 5 {
+        format!("0 {text}")
+    } else {
+        text.to_owned()
+    };
+    cron::Schedule::from_str(&expression).map_err(|error| {
+        format!(
+            "invalid cron schedule {text:?} ({error}): use 5 fields, minute hour day month weekday, such as \"*/30 * * * *\""
+        )
+    })
+}
+
+fn is_alpha(code: &str, length: usize) -> bool {
+    code.len() == length && code.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    before.iter().filter(|&&byte| byte == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"
+[settings]
+horizon_days = 90
+
+[[source]]
+id = "climat"
+name = "Fresque du Climat"
+kind = "openfresque"
+url = "examples/feeds/climat.json"
+workshop = "FresqueClimat"
+schedule = "*/30 * * * *"
+time_zone = "Europe/Paris"
+country = "fr"
+language = "FR"
+
+[[source]]
+id = "remote"
+kind = "ics"
+url = "https://example.org/agenda.ics"
+enabled = false
+headers = { Authorization = { env = "AGENDA_TOKEN", prefix = "Bearer " } }
+"#;
+
+    #[test]
+    fn valid_file_parses_every_field() {
+        let config = Config::parse(VALID, Path::new("/etc/mf")).unwrap();
+
+        assert_eq!(config.settings.horizon_days, 90);
+        assert_eq!(config.sources.len(), 2);
+        let climat = &config.sources[0];
+        assert_eq!(climat.kind, Kind::Openfresque);
+        assert_eq!(
+            climat.location,
+            Location::File(PathBuf::from("/etc/mf/examples/feeds/climat.json"))
+        );
+        assert_eq!(climat.country.as_deref(), Some("FR"));
+        assert_eq!(climat.language.as_deref(), Some("fr"));
+        assert_eq!(climat.time_zone, chrono_tz::Europe::Paris);
+        let remote = &config.sources[1];
+        assert!(!remote.enabled);
+        assert_eq!(remote.headers[0].env, "AGENDA_TOKEN");
+        assert_eq!(config.enabled_sources().count(), 1);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = r#"[[source]]
+id = "a"
+kind = "rss"
+url = "x.json"
+
+[[source]]
+id = "b"
+kind = "ics"
+url = "b.ics"
+schedule = "every hour"
+time_zone = "Europe/Lyon"
+
+[[source]]
+id = "a"
+kind = "tuf"
+url = "a.json"
+headers = { "X-Key" = "s3cret" }
+
+[[source]]
+id = "c"
+kind = "ics"
+"#;
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages[0].starts_with("line 1: source \"a\": unknown kind \"rss\""),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 6:") && m.contains("invalid cron schedule"))
+        );
+        assert!(
+            messages.iter().any(
+                |m| m.starts_with("line 6:") && m.contains("unknown time zone \"Europe/Lyon\"")
+            )
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 13:") && m.contains("written in clear"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 13:") && m.contains("duplicate source id \"a\""))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 19:") && m.contains("missing `url`"))
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_a_problem() {
+        let problems =
+            Config::parse("[[source]]\nid = \"a\"\nkinds = \"ics\"\n", Path::new(".")).unwrap_err();
+
+        assert_eq!(problems[0].line, Some(3));
+        assert!(
+            problems[0].message.contains("unknown field `kinds`"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn schedule_accepts_five_and_six_fields() {
+        assert!(parse_schedule("*/30 * * * *").is_ok());
+        assert!(parse_schedule("0 */30 * * * *").is_ok());
+        assert!(parse_schedule("61 * * * *").is_err());
+    }
+
+    #[test]
+    fn unsupported_url_scheme_is_rejected() {
+        let text = "[[source]]\nid = \"a\"\nkind = \"ics\"\nurl = \"ftp://example.org/a.ics\"\n";
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+
+        assert!(problems[0].message.contains("unsupported URL scheme"));
+    }
+}
