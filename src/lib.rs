@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod config;
 pub mod event;
 pub mod index;
+pub mod normalize;
 pub mod places;
 pub mod search;
 
