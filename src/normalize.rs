@@ -350,10 +350,16 @@ pub fn clean_html(input: &str) -> String {
     while let Some(open) = rest.find('<') {
         text.push_str(&rest[..open]);
         let after = &rest[open..];
-        let Some(close) = after.find('>') else {
-            text.push_str(after);
-            rest = "";
-            break;
+        let starts_tag = after[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let close = after.find('>');
+        let (true, Some(close)) = (starts_tag, close) else {
+            // Not a tag: "a < b" in plain text.
+            text.push('<');
+            rest = &after[1..];
+            continue;
         };
         let tag = after[1..close].trim().to_ascii_lowercase();
         let name: String = tag
@@ -362,11 +368,6 @@ pub fn clean_html(input: &str) -> String {
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect();
         rest = &after[close + 1..];
-        if name.is_empty() && !tag.starts_with('!') {
-            // Not a tag: "a < b" in plain text.
-            text.push_str(&after[..=close]);
-            continue;
-        }
         if !tag.starts_with('/') && (name == "script" || name == "style") {
             let end_tag = format!("</{name}");
             rest = rest
