@@ -350,16 +350,20 @@ pub fn clean_html(input: &str) -> String {
     while let Some(open) = rest.find('<') {
         text.push_str(&rest[..open]);
         let after = &rest[open..];
+        rest = after;
         let starts_tag = after[1..]
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
-        let close = after.find('>');
-        let (true, Some(close)) = (starts_tag, close) else {
+        if !starts_tag {
             // Not a tag: "a < b" in plain text.
             text.push('<');
             rest = &after[1..];
             continue;
+        }
+        let Some(close) = after.find('>') else {
+            // No tag can close any more, so the rest is text (this keeps the scan linear).
+            break;
         };
         let tag = after[1..close].trim().to_ascii_lowercase();
         let name: String = tag

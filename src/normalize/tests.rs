@@ -303,3 +303,12 @@ fn unsafe_ids_are_hashed_stably() {
     assert!(event_id("s", "uid@google.com").starts_with("s~h"));
     assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
 }
+
+#[test]
+fn clean_html_is_linear_on_hostile_text() {
+    let hostile = "<a".repeat(500_000) + &"< ".repeat(500_000);
+
+    let cleaned = clean_html(&hostile);
+
+    assert!(cleaned.len() <= hostile.len());
+}
