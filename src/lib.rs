@@ -13,6 +13,7 @@ pub mod index;
 pub mod normalize;
 pub mod places;
 pub mod search;
+pub mod store;
 
 pub use catalog::Catalog;
 pub use event::{Draft, Event};
