@@ -149,7 +149,9 @@ enum RawHeader {
         #[serde(default)]
         prefix: String,
     },
-    Clear(String),
+    /// A literal value: refused, because secrets must not be written in the file.
+    Clear(#[allow(dead_code)] String),
+    Other(serde::de::IgnoredAny),
 }
 
 impl Config {
@@ -290,6 +292,9 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
             RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
             RawHeader::Clear(_) => report(format!(
                 "source {id:?}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
+            )),
+            RawHeader::Other(_) => report(format!(
+                "source {id:?}: header {name:?} must be {{ env = \"VARIABLE\" }} with an optional prefix = \"Bearer \""
             )),
         }
     }

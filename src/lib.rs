@@ -9,9 +9,11 @@ pub mod adapter;
 pub mod catalog;
 pub mod config;
 pub mod event;
+pub mod fetch;
 pub mod index;
 pub mod normalize;
 pub mod places;
+pub mod scheduler;
 pub mod search;
 pub mod store;
 

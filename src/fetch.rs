@@ -1,0 +1,325 @@
+//! Fetching feed bytes: HTTP with reqwest (timeouts, compression, a body size limit,
+//! conditional GET, a rate limit per host, retries with backoff) or a local file for the
+//! bundled examples. What the bytes mean is left to the adapters.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use tokio::io::AsyncReadExt;
+
+use crate::config::{HeaderFromEnv, Location};
+use crate::store::Validators;
+
+/// Limits and timings of the fetcher.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub connect_timeout: Duration,
+    /// Whole request, headers and body.
+    pub total_timeout: Duration,
+    /// Largest accepted body after decompression, in bytes.
+    pub max_body_bytes: usize,
+    /// Retries after the first attempt, for timeouts, connection errors, 429 and 5xx.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub retry_delay: Duration,
+    /// Requests per second allowed to one host, across all sources on it.
+    pub per_host_per_second: NonZeroU32,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            connect_timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(60),
+            // The whole world's sessions are tens of thousands of events, a few MB as JSON.
+            max_body_bytes: 32 * 1024 * 1024,
+            retries: 2,
+            retry_delay: Duration::from_secs(2),
+            per_host_per_second: NonZeroU32::MIN.saturating_add(1),
+        }
+    }
+}
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("body larger than the {limit}-byte limit")]
+    TooLarge { limit: usize },
+    #[error("request failed: {0}")]
+    Request(String),
+    #[error("cannot read {path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {0} for a request header is not set")]
+    MissingSecret(String),
+}
+
+impl FetchError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            FetchError::Status(status) => *status == 429 || *status >= 500,
+            FetchError::Timeout(_) | FetchError::Request(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status of the failure, if the server answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status(status) => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A fetched body, or the news that it has not changed.
+#[derive(Debug)]
+pub enum Response {
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        /// `None` for local files.
+        http_status: Option<u16>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// The HTTP client and the per-host rate limiter, shared by all sources.
+pub struct Fetcher {
+    client: reqwest::Client,
+    limiter: DefaultKeyedRateLimiter<String>,
+    settings: FetchSettings,
+}
+
+impl Fetcher {
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`FetchError::Request`] when the TLS backend cannot start.
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!(
+                "multifresque/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/openfresque/multifresque)"
+            ))
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.total_timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|error| FetchError::Request(error.to_string()))?;
+        let limiter = RateLimiter::keyed(Quota::per_second(settings.per_host_per_second));
+        Ok(Fetcher {
+            client,
+            limiter,
+            settings,
+        })
+    }
+
+    /// Fetches one location, retrying transient failures. `validators` make the request
+    /// conditional (HTTP only).
+    ///
+    /// # Errors
+    ///
+    /// Returns the last [`FetchError`] once retries are exhausted.
+    pub async fn fetch(
+        &self,
+        location: &Location,
+        headers: &[HeaderFromEnv],
+        validators: Option<&Validators>,
+    ) -> Result<Response, FetchError> {
+        let mut attempt = 0;
+        loop {
+            let result = match location {
+                Location::File(path) => read_file(path, self.settings.max_body_bytes).await,
+                Location::Url(url) => self.get(url, headers, validators).await,
+            };
+            match result {
+                Err(error) if error.is_retryable() && attempt < self.settings.retries => {
+                    let delay = self.settings.retry_delay * 2u32.pow(attempt);
+                    tracing::info!(url = %location, %error, attempt, ?delay, "retrying fetch");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        url: &url::Url,
+        headers: &[HeaderFromEnv],
+        validators: Option<&Validators>,
+    ) -> Result<Response, FetchError> {
+        self.limiter
+            .until_key_ready(&url.host_str().unwrap_or("").to_owned())
+            .await;
+
+        let mut request = self.client.get(url.clone());
+        for header in headers {
+            let value = std::env::var(&header.env)
+                .map_err(|_| FetchError::MissingSecret(header.env.clone()))?;
+            request = request.header(&header.name, format!("{}{value}", header.prefix));
+        }
+        if let Some(validators) = validators {
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(last_modified) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
+            }
+        }
+
+        let mut response = request.send().await.map_err(|e| self.request_error(e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Response::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let etag = header(ETAG);
+        let last_modified = header(LAST_MODIFIED);
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.settings.max_body_bytes as u64)
+        {
+            return Err(FetchError::TooLarge {
+                limit: self.settings.max_body_bytes,
+            });
+        }
+
+        // Read chunk by chunk so an endless or decompression-bomb body stops at the limit.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.request_error(e))? {
+            if bytes.len() + chunk.len() > self.settings.max_body_bytes {
+                return Err(FetchError::TooLarge {
+                    limit: self.settings.max_body_bytes,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Response::Body {
+            bytes,
+            http_status: Some(status.as_u16()),
+            etag,
+            last_modified,
+        })
+    }
+
+    fn request_error(&self, error: reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            FetchError::Timeout(self.settings.total_timeout)
+        } else {
+            // The chain carries the useful part (connection refused, DNS, TLS, decoding).
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            FetchError::Request(message)
+        }
+    }
+}
+
+async fn read_file(path: &Path, limit: usize) -> Result<Response, FetchError> {
+    let error = |message: String| FetchError::File {
+        path: path.display().to_string(),
+        message,
+    };
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| error(e.to_string()))?;
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file at the limit from a larger one.
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| error(e.to_string()))?;
+    if bytes.len() > limit {
+        return Err(FetchError::TooLarge { limit });
+    }
+    Ok(Response::Body {
+        bytes,
+        http_status: None,
+        etag: None,
+        last_modified: None,
+    })
+}
+
+/// Resolves a feed's `next` reference against the page it came from: URLs against URLs,
+/// paths against the directory of a local file. A remote page may not point to a local file.
+///
+/// # Errors
+///
+/// Returns a message naming the reference when it cannot be resolved.
+pub fn resolve_next(current: &Location, next: &str) -> Result<Location, String> {
+    let absolute = url::Url::parse(next).ok();
+    match (current, absolute) {
+        (_, Some(url)) if matches!(url.scheme(), "http" | "https") => Ok(Location::Url(url)),
+        (_, Some(url)) => Err(format!("`next` has unsupported scheme {:?}", url.scheme())),
+        (Location::Url(base), None) => base
+            .join(next)
+            .map(Location::Url)
+            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}")),
+        (Location::File(path), None) => {
+            let directory = path.parent().unwrap_or(Path::new("."));
+            Ok(Location::File(directory.join(next)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_resolves_against_url_and_file() {
+        let page = Location::Url(url::Url::parse("https://example.org/feed/page-1.json").unwrap());
+        let file = Location::File("examples/feeds/a-1.json".into());
+
+        assert_eq!(
+            resolve_next(&page, "page-2.json").unwrap().to_string(),
+            "https://example.org/feed/page-2.json"
+        );
+        assert_eq!(
+            resolve_next(&page, "/other?page=2").unwrap().to_string(),
+            "https://example.org/other?page=2"
+        );
+        assert_eq!(
+            resolve_next(&file, "a-2.json").unwrap(),
+            Location::File("examples/feeds/a-2.json".into())
+        );
+        assert!(resolve_next(&page, "file:///etc/passwd").is_err());
+    }
+
+    #[tokio::test]
+    async fn file_over_limit_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.json");
+        std::fs::write(&path, vec![b' '; 101]).unwrap();
+
+        let result = read_file(&path, 100).await;
+
+        assert!(matches!(result, Err(FetchError::TooLarge { limit: 100 })));
+    }
+}

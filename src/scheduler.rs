@@ -1,0 +1,442 @@
+//! The scheduler: runs each enabled source on its cron schedule, and the pipeline one run
+//! walks through: fetch every page, parse, normalize, store atomically, re-index the source.
+//!
+//! A run that fails anywhere before the store leaves the source's last good events in place
+//! and records the error in the source's status.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::sync::{Mutex, Semaphore, watch};
+
+use crate::adapter::{self, Context, Kind};
+use crate::catalog::Catalog;
+use crate::config::{Config, Source};
+use crate::event::{Draft, Event, Rejection};
+use crate::fetch::{self, Fetcher, Response};
+use crate::index::Index;
+use crate::normalize::{Normalizer, fnv1a};
+use crate::places::Gazetteer;
+use crate::store::{Applied, FetchRecord, Outcome, Store, Validators};
+
+/// Most pages followed through `next` links in one run, so a feed whose pages link in a
+/// circle or without end cannot hold a run forever.
+pub const MAX_PAGES: usize = 200;
+
+/// Sources fetched at the same time.
+const CONCURRENT_FETCHES: usize = 4;
+
+/// How one run of one source ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// The feed parsed and the store took it (possibly with no change).
+    Stored {
+        applied: Applied,
+        kept: usize,
+        rejected: usize,
+    },
+    /// The feed is the same as last time: nothing was parsed or re-indexed.
+    Unchanged,
+    /// Nothing changed in the store; the source keeps its last good events.
+    Failed { error: String },
+}
+
+/// The report of one run of one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRun {
+    pub source: String,
+    pub duration_ms: u64,
+    #[serde(flatten)]
+    pub outcome: RunOutcome,
+}
+
+/// Everything a run needs: the store, the index and the lookup tables.
+pub struct Aggregator {
+    pub store: Arc<Store>,
+    pub index: Arc<Index>,
+    pub catalog: Arc<Catalog>,
+    pub gazetteer: Arc<Gazetteer>,
+    fetcher: Fetcher,
+    horizon_days: u32,
+    /// Serializes store-and-index updates, so the index commits generations in order.
+    apply_lock: Mutex<()>,
+    fetch_slots: Semaphore,
+}
+
+/// A whole feed read from every page: drafts, rejections, validators and a content hash.
+struct Read {
+    drafts: Vec<Draft>,
+    rejections: Vec<Rejection>,
+    validators: Validators,
+    http_status: Option<u16>,
+}
+
+impl Aggregator {
+    pub fn new(
+        store: Arc<Store>,
+        index: Arc<Index>,
+        catalog: Arc<Catalog>,
+        gazetteer: Arc<Gazetteer>,
+        fetcher: Fetcher,
+        horizon_days: u32,
+    ) -> Aggregator {
+        Aggregator {
+            store,
+            index,
+            catalog,
+            gazetteer,
+            fetcher,
+            horizon_days,
+            apply_lock: Mutex::new(()),
+            fetch_slots: Semaphore::new(CONCURRENT_FETCHES),
+        }
+    }
+
+    /// Rebuilds the index from the store when it is missing or behind.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error when the store cannot be read or the index cannot be written.
+    pub async fn sync_index(&self, index_was_created: bool) -> anyhow::Result<()> {
+        let store = self.store.clone();
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let generation = store.generation()?;
+            if !index_was_created && index.generation() == Some(generation) {
+                return Ok(());
+            }
+            let started = Instant::now();
+            let events = store.all_searchable_events()?;
+            let count = index.rebuild(events, generation)?;
+            tracing::info!(
+                events = count,
+                generation,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "rebuilt index from store"
+            );
+            Ok(())
+        })
+        .await?
+    }
+
+    /// Runs one source once: fetch, parse, normalize, store, index.
+    pub async fn run_source(&self, source: &Source) -> SourceRun {
+        let _slot = self.fetch_slots.acquire().await;
+        let started = Instant::now();
+        let at = Utc::now();
+
+        let (outcome, http_status) = match self.read(source).await {
+            Ok(None) => (RunOutcome::Unchanged, None),
+            Ok(Some(read)) => {
+                let status = read.http_status;
+                match self.store_read(source, read, at, started).await {
+                    Ok(outcome) => (outcome, status),
+                    Err(error) => (
+                        RunOutcome::Failed {
+                            error: format!("{error:#}"),
+                        },
+                        status,
+                    ),
+                }
+            }
+            Err(error) => (
+                RunOutcome::Failed {
+                    error: error.message,
+                },
+                error.http_status,
+            ),
+        };
+
+        let duration_ms = started.elapsed().as_millis() as u64;
+        if !matches!(outcome, RunOutcome::Stored { .. }) {
+            let record = FetchRecord {
+                at,
+                duration_ms,
+                http_status,
+                outcome: match &outcome {
+                    RunOutcome::Failed { error } => Outcome::Failed {
+                        error: error.clone(),
+                    },
+                    _ => Outcome::Unchanged,
+                },
+            };
+            let store = self.store.clone();
+            let id = source.id.clone();
+            let recorded = tokio::task::spawn_blocking(move || store.record(&id, record)).await;
+            match recorded {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(source = %source.id, %error, "cannot record fetch status")
+                }
+                Err(error) => {
+                    tracing::error!(source = %source.id, %error, "cannot record fetch status")
+                }
+            }
+        }
+        match &outcome {
+            RunOutcome::Failed { error } => {
+                tracing::warn!(source = %source.id, %error, duration_ms, "fetch failed; keeping last good events")
+            }
+            RunOutcome::Unchanged => {
+                tracing::info!(source = %source.id, duration_ms, "feed unchanged")
+            }
+            RunOutcome::Stored {
+                applied,
+                kept,
+                rejected,
+            } => tracing::info!(
+                source = %source.id, kept, rejected, added = applied.added, updated = applied.updated,
+                withdrawn = applied.withdrawn, duration_ms, "feed stored"
+            ),
+        }
+        SourceRun {
+            source: source.id.clone(),
+            duration_ms,
+            outcome,
+        }
+    }
+
+    /// Fetches and parses every page; `None` when the feed has not changed.
+    async fn read(&self, source: &Source) -> Result<Option<Read>, ReadError> {
+        let store = self.store.clone();
+        let id = source.id.clone();
+        let previous = tokio::task::spawn_blocking(move || store.validators(&id))
+            .await
+            .map_err(|e| ReadError::new(e.to_string()))?
+            .map_err(|e| ReadError::new(e.to_string()))?;
+        let context = Context {
+            default_time_zone: source.time_zone,
+            now: Utc::now(),
+            horizon_days: self.horizon_days,
+        };
+
+        let mut read = Read {
+            drafts: Vec::new(),
+            rejections: Vec::new(),
+            validators: Validators::default(),
+            http_status: None,
+        };
+        let mut hash = 0u64;
+        let mut location = source.location.clone();
+        let mut visited = HashSet::new();
+        for page in 0.. {
+            if page == MAX_PAGES {
+                return Err(ReadError::new(format!(
+                    "the feed has more than {MAX_PAGES} pages"
+                )));
+            }
+            visited.insert(location.to_string());
+            let conditional = (page == 0).then_some(&previous);
+            let response = self
+                .fetcher
+                .fetch(&location, &source.headers, conditional)
+                .await
+                .map_err(|error| ReadError {
+                    http_status: error.http_status(),
+                    message: format!("{location}: {error}"),
+                })?;
+            let (bytes, status, etag, last_modified) = match response {
+                Response::NotModified => return Ok(None),
+                Response::Body {
+                    bytes,
+                    http_status,
+                    etag,
+                    last_modified,
+                } => (bytes, http_status, etag, last_modified),
+            };
+            if page == 0 {
+                read.http_status = status;
+                read.validators.etag = etag;
+                read.validators.last_modified = last_modified;
+            }
+            hash = hash.rotate_left(5) ^ fnv1a(&bytes);
+
+            let kind = source.kind;
+            let page_context = context.clone();
+            let parsed =
+                tokio::task::spawn_blocking(move || adapter::parse(kind, &bytes, &page_context))
+                    .await
+                    .map_err(|e| ReadError::new(e.to_string()))?
+                    .map_err(|error| ReadError::new(format!("{location}: {error}")))?;
+            read.drafts.extend(parsed.drafts);
+            read.rejections.extend(parsed.rejections);
+
+            let Some(next) = parsed.next.filter(|_| kind == Kind::Openfresque) else {
+                break;
+            };
+            location = fetch::resolve_next(&location, &next).map_err(ReadError::new)?;
+            if visited.contains(&location.to_string()) {
+                return Err(ReadError::new(format!(
+                    "`next` of {location} loops back to a page already read"
+                )));
+            }
+        }
+
+        let content_hash = format!("{hash:016x}");
+        if previous.content_hash.as_deref() == Some(content_hash.as_str()) {
+            return Ok(None);
+        }
+        read.validators.content_hash = Some(content_hash);
+        Ok(Some(read))
+    }
+
+    /// Normalizes a read feed, stores it and re-indexes the source when anything changed.
+    async fn store_read(
+        &self,
+        source: &Source,
+        read: Read,
+        at: chrono::DateTime<Utc>,
+        started: Instant,
+    ) -> anyhow::Result<RunOutcome> {
+        let (events, rejections) = {
+            let source = source.clone();
+            let catalog = self.catalog.clone();
+            let gazetteer = self.gazetteer.clone();
+            tokio::task::spawn_blocking(move || {
+                normalize_all(&source, &catalog, &gazetteer, read.drafts, read.rejections)
+            })
+            .await?
+        };
+        let kept = events.len();
+        let rejected = rejections.len();
+
+        let _apply = self.apply_lock.lock().await;
+        let store = self.store.clone();
+        let index = self.index.clone();
+        let id = source.id.clone();
+        let http_status = read.http_status;
+        let validators = read.validators;
+        let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Applied>> {
+            let searchable_before = store.searchable_events(&id)?.len();
+            if events.is_empty() && searchable_before > 0 {
+                // An empty feed is far more often a broken export than a family cancelling
+                // every session at once, so it must not wipe the source.
+                anyhow::bail!(
+                    "the feed has no valid event ({rejected} rejected); keeping the {searchable_before} events of the last good fetch"
+                );
+            }
+            let record = FetchRecord {
+                at,
+                duration_ms: started.elapsed().as_millis() as u64,
+                http_status,
+                outcome: Outcome::Fetched { events, rejections, validators },
+            };
+            let applied = store.record(&id, record)?;
+            if applied.changed() {
+                index.replace_source(&id, &store.searchable_events(&id)?, applied.generation)?;
+            }
+            Ok(Some(applied))
+        })
+        .await??;
+
+        Ok(match applied {
+            Some(applied) => RunOutcome::Stored {
+                applied,
+                kept,
+                rejected,
+            },
+            None => RunOutcome::Unchanged,
+        })
+    }
+
+    /// Runs every enabled source once, concurrently, reporting each run as it ends.
+    pub async fn run_all(
+        self: &Arc<Self>,
+        config: &Config,
+        mut on_done: impl FnMut(&SourceRun),
+    ) -> Vec<SourceRun> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for source in config.enabled_sources().cloned() {
+            let aggregator = self.clone();
+            tasks.spawn(async move { aggregator.run_source(&source).await });
+        }
+        let mut runs = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(run) => {
+                    on_done(&run);
+                    runs.push(run);
+                }
+                Err(error) => tracing::error!(%error, "source run panicked"),
+            }
+        }
+        runs.sort_by(|a, b| a.source.cmp(&b.source));
+        runs
+    }
+
+    /// Runs each enabled source now, then on its schedule, until `shutdown` turns true.
+    pub async fn schedule(self: Arc<Self>, config: Arc<Config>, shutdown: watch::Receiver<bool>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for source in config.enabled_sources().cloned() {
+            let aggregator = self.clone();
+            let mut shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                loop {
+                    aggregator.run_source(&source).await;
+                    let Some(next) = source.schedule.upcoming(Utc).next() else {
+                        tracing::warn!(source = %source.id, "schedule has no next run");
+                        return;
+                    };
+                    let wait = (next - Utc::now()).to_std().unwrap_or_default();
+                    tracing::debug!(source = %source.id, %next, "next run");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        _ = shutdown.wait_for(|stop| *stop) => return,
+                    }
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Why reading a feed failed, with the HTTP status when the server answered.
+struct ReadError {
+    message: String,
+    http_status: Option<u16>,
+}
+
+impl ReadError {
+    fn new(message: impl Into<String>) -> Self {
+        ReadError {
+            message: message.into(),
+            http_status: None,
+        }
+    }
+}
+
+/// Normalizes every draft, keeping the first of several entries with the same id.
+fn normalize_all(
+    source: &Source,
+    catalog: &Catalog,
+    gazetteer: &Gazetteer,
+    drafts: Vec<Draft>,
+    mut rejections: Vec<Rejection>,
+) -> (Vec<Event>, Vec<Rejection>) {
+    let normalizer = Normalizer {
+        source,
+        catalog,
+        gazetteer,
+    };
+    let mut seen = HashSet::new();
+    let mut events = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        match normalizer.normalize(draft) {
+            Ok(event) if seen.insert(event.id.clone()) => events.push(event),
+            Ok(event) => rejections.push(Rejection::new(
+                Some(&event.source_event_id),
+                "duplicate_id",
+                format!(
+                    "id {:?} appears more than once in the feed; the first entry is kept",
+                    event.source_event_id
+                ),
+            )),
+            Err(rejection) => rejections.push(rejection),
+        }
+    }
+    (events, rejections)
+}
