@@ -6,10 +6,12 @@
 //! `search` → `http`. `event`, `catalog` and `places` are the shared vocabulary.
 
 pub mod adapter;
+pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod event;
 pub mod fetch;
+pub mod http;
 pub mod index;
 pub mod normalize;
 pub mod places;

@@ -1,1 +1,394 @@
-fn main() {}
+//! The `multifresque` command: parses arguments, sets up logging, and runs one subcommand.
+
+use std::io::IsTerminal;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+use multifresque::app::App;
+use multifresque::fetch::FetchSettings;
+use multifresque::http::{self, params};
+use multifresque::scheduler::{RunOutcome, SourceRun};
+use multifresque::search::SearchResults;
+
+#[derive(Parser)]
+#[command(
+    name = "multifresque",
+    version,
+    about = "Aggregates fresque workshop feeds and serves geographic search over them."
+)]
+struct Cli {
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "MULTIFRESQUE_LOG_FORMAT")]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve search over HTTP, fetching every enabled source now and then on its schedule.
+    Serve(ServeArgs),
+    /// Fetch every enabled source once (or only one), store and index the events, and exit.
+    Fetch(FetchArgs),
+    /// Search the local index from the terminal, with the same filters as the HTTP API.
+    Search(SearchArgs),
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// Sources file.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "sources.toml",
+        env = "MULTIFRESQUE_SOURCES"
+    )]
+    sources: PathBuf,
+    /// Data directory holding the SQLite store and the search index.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "index",
+        env = "MULTIFRESQUE_DATA_DIR"
+    )]
+    data_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// TCP port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8080, env = "MULTIFRESQUE_PORT")]
+    port: u16,
+    /// Address to listen on; use 0.0.0.0 or :: to accept connections from other machines.
+    #[arg(long, default_value = "127.0.0.1", env = "MULTIFRESQUE_BIND")]
+    bind: IpAddr,
+}
+
+#[derive(Args)]
+struct FetchArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Fetch only this source (its `id` in the sources file), even if disabled.
+    #[arg(long, value_name = "ID")]
+    source: Option<String>,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Words to look for in titles, descriptions, places and family names.
+    text: Vec<String>,
+    /// Place name or French postal code to search around.
+    #[arg(long)]
+    near: Option<String>,
+    /// Search radius around --near, in kilometres, or "unlimited".
+    #[arg(long, value_name = "KM")]
+    radius_km: Option<String>,
+    /// Workshop family code (repeatable), as listed by GET /api/v1/workshops.
+    #[arg(long)]
+    workshop: Vec<String>,
+    /// in_person, online or mixed.
+    #[arg(long)]
+    attendance: Option<String>,
+    /// general_public, training, kids or companies.
+    #[arg(long)]
+    audience: Option<String>,
+    /// ISO 639-1 language code (repeatable).
+    #[arg(long)]
+    lang: Vec<String>,
+    /// Earliest start, as a date (2027-03-14) or RFC 3339; default now.
+    #[arg(long)]
+    from: Option<String>,
+    /// Latest start (exclusive), as a date or RFC 3339.
+    #[arg(long)]
+    to: Option<String>,
+    /// date, distance or relevance.
+    #[arg(long)]
+    sort: Option<String>,
+    /// Number of results, 1 to 100.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Fetch(args) => fetch(args).await,
+            Command::Search(args) => search(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("multifresque=info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let app = App::open(
+        &args.data.sources,
+        &args.data.data_dir,
+        FetchSettings::default(),
+    )
+    .await?;
+    let address = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    tracing::info!(address = %listener.local_addr()?, sources = app.config.enabled_sources().count(), "serving");
+
+    let (stop, stopped) = watch::channel(false);
+    let scheduler = tokio::spawn(
+        app.aggregator
+            .clone()
+            .schedule(app.config.clone(), stopped.clone()),
+    );
+    let mut server_stop = stopped.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+
+    axum::serve(listener, http::router(app.state.clone()))
+        .with_graceful_shutdown(async move {
+            let _ = server_stop.wait_for(|stop| *stop).await;
+        })
+        .await?;
+    // Runs in flight finish their store transaction before the scheduler returns.
+    scheduler.await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
+    let mut config = multifresque::config::Config::load(&args.data.sources)?;
+    if let Some(id) = &args.source {
+        let Some(source) = config.source(id).cloned() else {
+            let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+            anyhow::bail!(
+                "no source {id:?} in {}; known sources: {}",
+                args.data.sources.display(),
+                known.join(", ")
+            );
+        };
+        config.sources = vec![multifresque::config::Source {
+            enabled: true,
+            ..source
+        }];
+    }
+    let app = App::open_with(config, &args.data.data_dir, FetchSettings::default()).await?;
+
+    let count = app.config.enabled_sources().count() as u64;
+    let progress = indicatif::ProgressBar::new(count).with_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    if !std::io::stderr().is_terminal() {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let runs = app
+        .aggregator
+        .run_all(&app.config, |run| {
+            progress.set_message(run.source.clone());
+            progress.inc(1);
+        })
+        .await;
+    progress.finish_and_clear();
+
+    print_runs(&runs);
+    let failed = runs
+        .iter()
+        .filter(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
+        .count();
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_runs(runs: &[SourceRun]) {
+    println!(
+        "{:<32} {:<9} {:>6} {:>9} {:>6} {:>8} {:>10} {:>8}",
+        "source", "result", "kept", "rejected", "added", "updated", "withdrawn", "time"
+    );
+    for run in runs {
+        let time = format!("{} ms", run.duration_ms);
+        match &run.outcome {
+            RunOutcome::Stored {
+                applied,
+                kept,
+                rejected,
+            } => println!(
+                "{:<32} {:<9} {kept:>6} {rejected:>9} {:>6} {:>8} {:>10} {time:>8}",
+                run.source, "stored", applied.added, applied.updated, applied.withdrawn
+            ),
+            RunOutcome::Unchanged => println!(
+                "{:<32} {:<9} {:>6} {:>9} {:>6} {:>8} {:>10} {time:>8}",
+                run.source, "unchanged", "-", "-", "-", "-", "-"
+            ),
+            RunOutcome::Failed { error } => println!("{:<32} {:<9} {error}", run.source, "FAILED"),
+        }
+    }
+}
+
+async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let query_string = search_query_string(&args);
+    let config = multifresque::config::Config::load(&args.data.sources)?;
+    let app = App::open_with(config, &args.data.data_dir, FetchSettings::default()).await?;
+    let search =
+        params::parse_event_search(&query_string, &app.state.gazetteer, chrono::Utc::now())
+            .map_err(|error| {
+                let accepted = if error.accepted.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (accepted: {})", error.accepted.join(", "))
+                };
+                anyhow::anyhow!("{}{accepted}", error.message)
+            })?;
+
+    let index = app.state.index.clone();
+    let query = search.query;
+    let results = tokio::task::spawn_blocking(move || index.search(&query)).await??;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        if let Some(place) = &search.place {
+            println!(
+                "near {} ({}), {:.4}, {:.4}",
+                place.name, place.country, place.latitude, place.longitude
+            );
+        }
+        print_results(&results);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The CLI's filters as an API query string, so both are validated by the same code.
+fn search_query_string(args: &SearchArgs) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let text = args.text.join(" ");
+    if !text.is_empty() {
+        query.append_pair("q", &text);
+    }
+    let optional = [
+        ("near", &args.near),
+        ("radius_km", &args.radius_km),
+        ("attendance", &args.attendance),
+        ("audience", &args.audience),
+        ("from", &args.from),
+        ("to", &args.to),
+        ("sort", &args.sort),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            query.append_pair(name, value);
+        }
+    }
+    for code in &args.workshop {
+        query.append_pair("workshop", code);
+    }
+    for code in &args.lang {
+        query.append_pair("lang", code);
+    }
+    query.append_pair("limit", &args.limit.to_string());
+    query.finish()
+}
+
+fn print_results(results: &SearchResults) {
+    println!("{} event(s)", results.total);
+    for hit in &results.events {
+        let event = &hit.event;
+        let place = event
+            .location
+            .city
+            .as_deref()
+            .unwrap_or(match event.attendance {
+                multifresque::event::Attendance::Online => "online",
+                _ => "-",
+            });
+        let distance = hit
+            .distance_km
+            .map(|km| format!("{km:.1} km"))
+            .unwrap_or_default();
+        println!(
+            "{}  {:<24} {:<22} {:>9}  {}",
+            event.start.format("%Y-%m-%d %H:%M"),
+            truncate(&event.workshop, 24),
+            truncate(place, 22),
+            distance,
+            event.title
+        );
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    text.chars().take(width).collect()
+}

@@ -220,7 +220,7 @@ impl Aggregator {
             validators: Validators::default(),
             http_status: None,
         };
-        let mut hash = 0u64;
+        let mut hash = fnv1a(parse_settings(source, &context).as_bytes());
         let mut location = source.location.clone();
         let mut visited = HashSet::new();
         for page in 0.. {
@@ -392,6 +392,26 @@ impl Aggregator {
         }
         while tasks.join_next().await.is_some() {}
     }
+}
+
+/// Everything besides the bytes that shapes the parsed events, folded into the content hash
+/// so that an upgrade or a configuration change re-reads an unchanged feed. Calendars also
+/// depend on the day, because their recurrences are expanded from today.
+fn parse_settings(source: &Source, context: &Context) -> String {
+    let day = match source.kind {
+        Kind::Ics => context.now.date_naive().to_string(),
+        _ => String::new(),
+    };
+    format!(
+        "{}|{:?}|{:?}|{}|{:?}|{:?}|{}|{day}",
+        env!("CARGO_PKG_VERSION"),
+        source.kind,
+        source.workshop,
+        source.time_zone,
+        source.country,
+        source.language,
+        context.horizon_days,
+    )
 }
 
 /// Why reading a feed failed, with the HTTP status when the server answered.

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::json::{self, Object};
 use super::{AdapterError, Context, Parsed};
-use crate::event::{Attendance, Audience, Draft, Location, Price, Rejection, Status};
+use crate::event::{Attendance, Audience, Draft, Location, Price, Rejection, Status, When};
 
 /// The feed versions this adapter reads.
 const SUPPORTED_VERSION: &str = "1";
@@ -82,7 +82,7 @@ fn read_event(entry: &Value) -> Result<Draft, Rejection> {
             "`title` is missing or empty".to_owned(),
         ));
     };
-    let start = json::when(fields, "start").map_err(|d| reject("invalid_start", d))?;
+    let start = instant(fields, "start").map_err(|d| reject("invalid_start", d))?;
     if start.is_none() {
         return Err(reject("missing_start", "`start` is missing".to_owned()));
     }
@@ -95,7 +95,7 @@ fn read_event(entry: &Value) -> Result<Draft, Rejection> {
         url: json::text(fields, "url").map_err(invalid)?,
         tickets_url: json::text(fields, "tickets_url").map_err(invalid)?,
         start,
-        end: json::when(fields, "end").map_err(|d| reject("invalid_end", d))?,
+        end: instant(fields, "end").map_err(|d| reject("invalid_end", d))?,
         time_zone: json::text(fields, "time_zone").map_err(invalid)?,
         attendance: enum_field(
             fields,
@@ -130,6 +130,17 @@ fn read_event(entry: &Value) -> Result<Draft, Rejection> {
         updated_at: json::instant(fields, "updated_at").map_err(invalid)?,
         ..Draft::default()
     })
+}
+
+/// A start or end: the format requires an offset, because a bare local time is ambiguous.
+fn instant(fields: &Object, key: &str) -> Result<Option<When>, String> {
+    match json::when(fields, key)? {
+        None => Ok(None),
+        Some(at @ When::Instant(_)) => Ok(Some(at)),
+        Some(_) => Err(format!(
+            "`{key}` has no UTC offset: write it as 2027-03-14T18:30:00+01:00"
+        )),
+    }
 }
 
 fn enum_field<T>(
@@ -172,7 +183,6 @@ fn read_price(fields: &Object) -> Result<Price, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::When;
     use serde_json::json;
 
     fn context() -> Context {
@@ -229,6 +239,7 @@ mod tests {
         let bytes = page(json!([
             {"id": "ok", "title": "Fresque", "start": "2027-01-14T18:30:00+01:00"},
             {"id": "bad-start", "title": "Fresque", "start": "demain"},
+            {"id": "no-offset", "title": "Fresque", "start": "2027-01-14T18:30:00"},
             {"id": "no-title", "start": "2027-01-14T18:30:00+01:00"},
             {"title": "no id", "start": "2027-01-14T18:30:00+01:00"},
             {"id": "bad-attendance", "title": "F", "start": "2027-01-14T18:30:00+01:00", "attendance": "hybrid"},
@@ -248,6 +259,7 @@ mod tests {
             reasons,
             vec![
                 (Some("bad-start"), "invalid_start"),
+                (Some("no-offset"), "invalid_start"),
                 (Some("no-title"), "missing_title"),
                 (None, "missing_id"),
                 (Some("bad-attendance"), "invalid_field"),
