@@ -1726,3 +1726,723 @@ fn is_ticketing_link(link: &str) -> bool {
             .iter()
             .any(|known| host == *known || host.ends_with(&format!(".{known}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context {
+            default_time_zone: chrono_tz::Europe::Paris,
+            now: "2026-12-01T00:00:00Z".parse().expect("valid time"),
+            horizon_days: 365,
+        }
+    }
+
+    fn parse_text(text: &str) -> Parsed {
+        parse(text.as_bytes(), &context()).expect("a readable calendar")
+    }
+
+    /// Wraps VEVENT lines (separated by `\n`) in a calendar.
+    fn calendar_with_event(lines: &str) -> String {
+        format!("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\n{lines}\nEND:VEVENT\nEND:VCALENDAR\n")
+    }
+
+    fn single(lines: &str) -> Draft {
+        let parsed = parse_text(&calendar_with_event(lines));
+        assert_eq!(parsed.drafts.len(), 1, "{:?}", parsed.rejections);
+        parsed.drafts.into_iter().next().expect("one draft")
+    }
+
+    fn rejection_reasons(lines: &str) -> Vec<String> {
+        let parsed = parse_text(&calendar_with_event(lines));
+        parsed.rejections.into_iter().map(|r| r.reason).collect()
+    }
+
+    fn instant(text: &str) -> When {
+        let time: DateTime<FixedOffset> = DateTime::parse_from_rfc3339(text).expect("valid time");
+        When::Instant(time)
+    }
+
+    fn date(year: i32, month: u32, day: u32) -> When {
+        When::Date(NaiveDate::from_ymd_opt(year, month, day).expect("valid date"))
+    }
+
+    fn ids(parsed: &Parsed) -> Vec<&str> {
+        parsed
+            .drafts
+            .iter()
+            .map(|d| d.source_event_id.as_str())
+            .collect()
+    }
+
+    const BASIC: &str = "UID:a\nSUMMARY:Fresque du Climat\nDTSTART:20270115T140000Z";
+
+    // --- reading lines ---
+
+    #[test]
+    fn parse_invalid_utf8_read_lossily() {
+        let mut bytes =
+            b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nSUMMARY:Fresque \xe9t\xe9\n".to_vec();
+        bytes.extend_from_slice(b"DTSTART:20270115T140000Z\nEND:VEVENT\nEND:VCALENDAR\n");
+        let parsed = parse(&bytes, &context()).expect("lossy read");
+        assert_eq!(parsed.drafts[0].title, "Fresque \u{fffd}t\u{fffd}");
+    }
+
+    #[test]
+    fn parse_accepts_mixed_line_endings() {
+        let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\nUID:a\r\nSUMMARY:Atelier\rDTSTART:20270115T140000Z\r\nEND:VEVENT\nEND:VCALENDAR";
+        let parsed = parse_text(text);
+        assert_eq!(parsed.drafts.len(), 1);
+        assert_eq!(parsed.drafts[0].title, "Atelier");
+    }
+
+    #[test]
+    fn unfold_joins_space_and_tab_continuations() {
+        let draft = single("UID:a\nSUMMARY:Fresque \n du\n\t Climat\nDTSTART:20270115T140000Z");
+        assert_eq!(draft.title, "Fresque du Climat");
+    }
+
+    #[test]
+    fn content_line_reads_quoted_params() {
+        let line = r#"DESCRIPTION;ALTREP="data:text/html,<b>a;b</b>";LANGUAGE=fr:texte"#;
+        let property = parse_content_line(line).expect("a property");
+        assert_eq!(property.param("ALTREP"), Some("data:text/html,<b>a;b</b>"));
+        assert_eq!(property.param("LANGUAGE"), Some("fr"));
+        assert_eq!(property.value, "texte");
+    }
+
+    #[test]
+    fn content_line_recovers_swallowed_value() {
+        let property =
+            parse_content_line(r#"DTSTART;TZID="Romance Standard Time:20270115T140000""#)
+                .expect("a property");
+        assert_eq!(property.param("TZID"), Some("Romance Standard Time"));
+        assert_eq!(property.value, "20270115T140000");
+    }
+
+    #[test]
+    fn content_line_without_value_skipped() {
+        assert_eq!(parse_content_line("ORGANIZER;CN=Sixt SE"), None);
+    }
+
+    #[test]
+    fn unescape_text_handles_all_escapes() {
+        assert_eq!(unescape_text(r"a\nb\Nc\,d\;e\\f"), "a\nb\nc,d;e\\f");
+    }
+
+    #[test]
+    fn parse_ignores_junk_after_calendar() {
+        let text = format!(
+            "{}X-COMMENT:cached\nnot a content line\n",
+            calendar_with_event(BASIC)
+        );
+        assert_eq!(parse_text(&text).drafts.len(), 1);
+    }
+
+    #[test]
+    fn parse_without_vcalendar_is_wrong_format() {
+        let result = parse(b"<html><body>Not found</body></html>", &context());
+        assert!(matches!(result, Err(AdapterError::WrongFormat { .. })));
+    }
+
+    #[test]
+    fn parse_truncated_calendar_is_wrong_format() {
+        let text = format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\n{BASIC}\nEND:VEVENT\n");
+        let result = parse(text.as_bytes(), &context());
+        assert!(matches!(result, Err(AdapterError::WrongFormat { .. })));
+    }
+
+    #[test]
+    fn parse_ignores_valarm_inside_event() {
+        let draft = single(&format!(
+            "{BASIC}\nDESCRIPTION:Session\nBEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:Reminder\nSUMMARY:Alarm\nEND:VALARM"
+        ));
+        assert_eq!(draft.description.as_deref(), Some("Session"));
+        assert_eq!(draft.title, "Fresque du Climat");
+    }
+
+    #[test]
+    fn parse_skips_todo_freebusy_journal() {
+        let text = format!(
+            "BEGIN:VCALENDAR\nBEGIN:VTODO\nUID:t\nSUMMARY:Todo\nDTSTART:20270115T140000Z\nEND:VTODO\n\
+             BEGIN:VFREEBUSY\nUID:f\nDTSTART:20270115T140000Z\nEND:VFREEBUSY\n\
+             BEGIN:VJOURNAL\nUID:j\nSUMMARY:Journal\nDTSTART:20270115T140000Z\nEND:VJOURNAL\n\
+             BEGIN:VEVENT\n{BASIC}\nEND:VEVENT\nEND:VCALENDAR\n"
+        );
+        assert_eq!(ids(&parse_text(&text)), vec!["a"]);
+    }
+
+    // --- times ---
+
+    #[test]
+    fn date_value_becomes_date() {
+        let draft = single("UID:a\nSUMMARY:S\nDTSTART;VALUE=DATE:20270115");
+        assert_eq!(draft.start, Some(date(2027, 1, 15)));
+        // A date without DTEND or DURATION lasts one day.
+        assert_eq!(draft.end, Some(date(2027, 1, 16)));
+    }
+
+    #[test]
+    fn utc_time_becomes_instant() {
+        let draft = single(BASIC);
+        assert_eq!(draft.start, Some(instant("2027-01-15T14:00:00Z")));
+        assert_eq!(draft.end, None);
+    }
+
+    #[test]
+    fn iana_tzid_resolves_with_zone_name() {
+        let draft = single("UID:a\nSUMMARY:S\nDTSTART;TZID=Europe/Paris:20270615T140000");
+        assert_eq!(draft.start, Some(instant("2027-06-15T14:00:00+02:00")));
+        assert_eq!(draft.time_zone.as_deref(), Some("Europe/Paris"));
+    }
+
+    #[test]
+    fn windows_tzid_resolves_to_iana() {
+        let draft = single("UID:a\nSUMMARY:S\nDTSTART;TZID=Romance Standard Time:20270115T140000");
+        assert_eq!(draft.start, Some(instant("2027-01-15T14:00:00+01:00")));
+        assert_eq!(draft.time_zone.as_deref(), Some("Europe/Paris"));
+    }
+
+    #[test]
+    fn windows_zone_table_names_known_zones() {
+        for (windows, iana) in WINDOWS_ZONES {
+            assert!(
+                Tz::from_str(iana).is_ok(),
+                "{windows} maps to unknown {iana}"
+            );
+        }
+    }
+
+    const NUMERIC_VTIMEZONE: &str = "BEGIN:VTIMEZONE\nTZID: 1\nBEGIN:STANDARD\nDTSTART:16010101T030000\n\
+        TZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\n\
+        END:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\n\
+        RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\n";
+
+    fn with_numeric_zone(start: &str) -> Draft {
+        let text = format!(
+            "BEGIN:VCALENDAR\n{NUMERIC_VTIMEZONE}BEGIN:VEVENT\nUID:a\nSUMMARY:S\n\
+             DTSTART;TZID= 1:{start}\nEND:VEVENT\nEND:VCALENDAR\n"
+        );
+        let parsed = parse_text(&text);
+        parsed.drafts.into_iter().next().expect("one draft")
+    }
+
+    #[test]
+    fn vtimezone_tzid_resolves_winter_offset() {
+        let draft = with_numeric_zone("20270115T110000");
+        assert_eq!(draft.start, Some(instant("2027-01-15T11:00:00+01:00")));
+        assert_eq!(draft.time_zone, None);
+    }
+
+    #[test]
+    fn vtimezone_tzid_resolves_summer_offset() {
+        let draft = with_numeric_zone("20270615T110000");
+        assert_eq!(draft.start, Some(instant("2027-06-15T11:00:00+02:00")));
+    }
+
+    #[test]
+    fn vtimezone_tzid_switches_on_last_sunday() {
+        // 2027-03-28 is the last Sunday of March: summer time from 02:00.
+        let before = with_numeric_zone("20270327T120000");
+        let after = with_numeric_zone("20270328T120000");
+        assert_eq!(before.start, Some(instant("2027-03-27T12:00:00+01:00")));
+        assert_eq!(after.start, Some(instant("2027-03-28T12:00:00+02:00")));
+    }
+
+    #[test]
+    fn vtimezone_offset_with_seconds_read() {
+        let text = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Old Paris\nBEGIN:STANDARD\n\
+            DTSTART:18910315T000100\nTZOFFSETFROM:+000921\nTZOFFSETTO:+000921\nEND:STANDARD\nEND:VTIMEZONE\n\
+            BEGIN:VEVENT\nUID:a\nSUMMARY:S\nDTSTART;TZID=Old Paris:19000101T120000\nEND:VEVENT\nEND:VCALENDAR\n";
+        let draft = parse_text(text).drafts.remove(0);
+        let offset = FixedOffset::east_opt(561).expect("valid offset");
+        let local = NaiveDate::from_ymd_opt(1900, 1, 1).and_then(|d| d.and_hms_opt(12, 0, 0));
+        let expected = local.and_then(|l| offset.from_local_datetime(&l).single());
+        assert_eq!(draft.start, expected.map(When::Instant));
+    }
+
+    #[test]
+    fn utc_offset_parses_seconds() {
+        assert_eq!(parse_utc_offset("+000921"), Some(561));
+        assert_eq!(parse_utc_offset("-0800"), Some(-28_800));
+        assert_eq!(parse_utc_offset("+1"), None);
+    }
+
+    #[test]
+    fn unknown_tzid_becomes_floating() {
+        let draft = single("UID:a\nSUMMARY:S\nDTSTART;TZID=Somewhere/Else:20270115T140000");
+        let local = NaiveDate::from_ymd_opt(2027, 1, 15).and_then(|d| d.and_hms_opt(14, 0, 0));
+        assert_eq!(draft.start, local.map(When::Local));
+        assert_eq!(draft.time_zone, None);
+    }
+
+    #[test]
+    fn floating_time_becomes_local() {
+        let draft = single("UID:a\nSUMMARY:S\nDTSTART:20270115T140000");
+        let local = NaiveDate::from_ymd_opt(2027, 1, 15).and_then(|d| d.and_hms_opt(14, 0, 0));
+        assert_eq!(draft.start, local.map(When::Local));
+    }
+
+    #[test]
+    fn calendar_zone_names_floating_events() {
+        let text = format!(
+            "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Zurich\nBEGIN:VEVENT\n{BASIC}\nEND:VEVENT\nEND:VCALENDAR\n"
+        );
+        let draft = parse_text(&text).drafts.remove(0);
+        assert_eq!(draft.time_zone.as_deref(), Some("Europe/Zurich"));
+    }
+
+    #[test]
+    fn duration_gives_missing_end() {
+        let draft = single(&format!("{BASIC}\nDURATION:PT3H"));
+        assert_eq!(draft.end, Some(instant("2027-01-15T17:00:00Z")));
+    }
+
+    #[test]
+    fn duration_parses_all_units() {
+        assert_eq!(parse_duration("P1W"), Some(TimeDelta::weeks(1)));
+        assert_eq!(
+            parse_duration("P1DT2H3M4S"),
+            Some(TimeDelta::seconds(93_784))
+        );
+        assert_eq!(parse_duration("-PT15M"), Some(TimeDelta::minutes(-15)));
+        assert_eq!(parse_duration("PT"), None);
+        assert_eq!(parse_duration("3H"), None);
+    }
+
+    #[test]
+    fn spring_gap_time_uses_offset_before() {
+        // 02:30 does not exist in Paris on 2027-03-28; read with +01:00 it is 03:30 +02:00.
+        let draft = single("UID:a\nSUMMARY:S\nDTSTART;TZID=Europe/Paris:20270328T023000");
+        assert_eq!(draft.start, Some(instant("2027-03-28T03:30:00+02:00")));
+    }
+
+    // --- recurrence ---
+
+    fn series(rule_lines: &str) -> Parsed {
+        parse_text(&calendar_with_event(&format!(
+            "UID:s\nSUMMARY:Series\n{rule_lines}"
+        )))
+    }
+
+    fn starts(parsed: &Parsed) -> Vec<When> {
+        parsed.drafts.iter().filter_map(|d| d.start).collect()
+    }
+
+    #[test]
+    fn daily_rule_with_interval_and_count() {
+        let parsed = series("DTSTART:20261210T090000Z\nRRULE:FREQ=DAILY;INTERVAL=2;COUNT=3");
+        assert_eq!(
+            ids(&parsed),
+            vec![
+                "s/20261210T090000Z",
+                "s/20261212T090000Z",
+                "s/20261214T090000Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn weekly_rule_with_byday_and_until() {
+        // Mondays and Wednesdays from Monday 2026-12-07 to UNTIL (inclusive) on 2026-12-16.
+        let parsed = series(
+            "DTSTART:20261207T090000Z\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261216T090000Z",
+        );
+        assert_eq!(parsed.drafts.len(), 4);
+        assert_eq!(parsed.drafts[3].source_event_id, "s/20261216T090000Z");
+    }
+
+    #[test]
+    fn monthly_rule_with_last_sunday() {
+        let parsed = series("DTSTART;VALUE=DATE:20261227\nRRULE:FREQ=MONTHLY;BYDAY=-1SU;COUNT=3");
+        assert_eq!(
+            starts(&parsed),
+            vec![date(2026, 12, 27), date(2027, 1, 31), date(2027, 2, 28)]
+        );
+    }
+
+    #[test]
+    fn monthly_rule_with_second_monday() {
+        let parsed = series("DTSTART;VALUE=DATE:20261214\nRRULE:FREQ=MONTHLY;BYDAY=2MO;COUNT=2");
+        assert_eq!(starts(&parsed), vec![date(2026, 12, 14), date(2027, 1, 11)]);
+    }
+
+    #[test]
+    fn monthly_rule_with_month_day() {
+        let parsed =
+            series("DTSTART;VALUE=DATE:20261215\nRRULE:FREQ=MONTHLY;BYMONTHDAY=15,30;COUNT=4");
+        assert_eq!(
+            starts(&parsed),
+            vec![
+                date(2026, 12, 15),
+                date(2026, 12, 30),
+                date(2027, 1, 15),
+                date(2027, 1, 30)
+            ]
+        );
+    }
+
+    #[test]
+    fn yearly_rule_with_month_stays_in_window() {
+        // Every June and December: the window (2026-11-30 to 2027-12-01) holds three.
+        let parsed =
+            series("DTSTART;VALUE=DATE:20250601\nRRULE:FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=1");
+        assert_eq!(
+            starts(&parsed),
+            vec![date(2026, 12, 1), date(2027, 6, 1), date(2027, 12, 1)]
+        );
+    }
+
+    #[test]
+    fn rule_keeps_wall_clock_across_dst() {
+        let parsed = series(
+            "DTSTART;TZID=Europe/Paris:20270320T140000\nDTEND;TZID=Europe/Paris:20270320T170000\n\
+             RRULE:FREQ=WEEKLY;COUNT=2",
+        );
+        assert_eq!(
+            parsed.drafts[1].start,
+            Some(instant("2027-03-27T14:00:00+01:00"))
+        );
+        assert_eq!(
+            parsed.drafts[1].end,
+            Some(instant("2027-03-27T17:00:00+01:00"))
+        );
+        let parsed = series(
+            "DTSTART;TZID=Europe/Paris:20270321T140000\nDTEND;TZID=Europe/Paris:20270321T170000\n\
+             RRULE:FREQ=WEEKLY;COUNT=2",
+        );
+        assert_eq!(
+            parsed.drafts[1].start,
+            Some(instant("2027-03-28T14:00:00+02:00"))
+        );
+        assert_eq!(
+            parsed.drafts[1].end,
+            Some(instant("2027-03-28T17:00:00+02:00"))
+        );
+    }
+
+    #[test]
+    fn rdate_adds_occurrences() {
+        let parsed = series("DTSTART:20261210T090000Z\nRDATE:20261220T090000Z,20270105T100000Z");
+        assert_eq!(
+            ids(&parsed),
+            vec![
+                "s/20261210T090000Z",
+                "s/20261220T090000Z",
+                "s/20270105T100000Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn exdate_with_tzid_removes_occurrences() {
+        let parsed = series(
+            "DTSTART;TZID=Europe/Paris:20261210T090000\nRRULE:FREQ=DAILY;COUNT=4\n\
+             EXDATE;TZID=Europe/Paris:20261211T090000,\n 20261212T090000",
+        );
+        assert_eq!(
+            ids(&parsed),
+            vec!["s/20261210T080000Z", "s/20261213T080000Z"]
+        );
+    }
+
+    #[test]
+    fn exdate_value_date_removes_day() {
+        let parsed = series(
+            "DTSTART:20261210T090000Z\nRRULE:FREQ=DAILY;COUNT=3\nEXDATE;VALUE=DATE:20261211",
+        );
+        assert_eq!(
+            ids(&parsed),
+            vec!["s/20261210T090000Z", "s/20261212T090000Z"]
+        );
+    }
+
+    fn with_override(override_lines: &str) -> Parsed {
+        let text = format!(
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:s\nSUMMARY:Series\nDTSTART:20261210T090000Z\n\
+             RRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT\nBEGIN:VEVENT\nUID:s\n{override_lines}\nEND:VEVENT\n\
+             END:VCALENDAR\n"
+        );
+        parse_text(&text)
+    }
+
+    #[test]
+    fn recurrence_id_replaces_occurrence() {
+        let parsed = with_override(
+            "RECURRENCE-ID:20261211T090000Z\nSUMMARY:Moved\nDTSTART:20261211T150000Z",
+        );
+        assert_eq!(parsed.drafts.len(), 3);
+        let moved = &parsed.drafts[1];
+        assert_eq!(moved.source_event_id, "s/20261211T090000Z");
+        assert_eq!(moved.title, "Moved");
+        assert_eq!(moved.start, Some(instant("2026-12-11T15:00:00Z")));
+    }
+
+    #[test]
+    fn cancelled_override_cancels_occurrence() {
+        let parsed = with_override(
+            "RECURRENCE-ID:20261211T090000Z\nSUMMARY:Series\nDTSTART:20261211T090000Z\nSTATUS:CANCELLED",
+        );
+        assert_eq!(parsed.drafts[1].status, Some(Status::Cancelled));
+        assert_eq!(parsed.drafts[0].status, None);
+    }
+
+    #[test]
+    fn expansion_stays_inside_window() {
+        // Weekly from 2020: only instances from now - 1 day to now + 365 days are kept.
+        let parsed = series("DTSTART:20200101T090000Z\nRRULE:FREQ=DAILY");
+        assert_eq!(
+            parsed.drafts.first().map(|d| d.source_event_id.as_str()),
+            Some("s/20261130T090000Z")
+        );
+        assert_eq!(
+            parsed.drafts.last().map(|d| d.source_event_id.as_str()),
+            Some("s/20271130T090000Z")
+        );
+    }
+
+    #[test]
+    fn single_event_kept_outside_window() {
+        let draft = single("UID:old\nSUMMARY:S\nDTSTART:20150101T090000Z");
+        assert_eq!(draft.source_event_id, "old");
+    }
+
+    #[test]
+    fn dense_series_capped_once() {
+        let parsed = series("DTSTART:20261201T000000Z\nRRULE:FREQ=HOURLY");
+        assert_eq!(parsed.drafts.len(), MAX_OCCURRENCES_PER_SERIES);
+        let reasons: Vec<&str> = parsed
+            .rejections
+            .iter()
+            .map(|r| r.reason.as_str())
+            .collect();
+        assert_eq!(reasons, vec!["too_many_occurrences"]);
+    }
+
+    #[test]
+    fn old_secondly_series_stops_after_step_cap() {
+        let parsed = series("DTSTART:20000101T000000Z\nRRULE:FREQ=SECONDLY");
+        assert!(parsed.drafts.is_empty());
+        assert_eq!(parsed.rejections[0].reason, "too_many_occurrences");
+    }
+
+    #[test]
+    fn output_caps_events_per_calendar() {
+        let mut output = Output::default();
+        for index in 0..=MAX_EVENTS_PER_CALENDAR + 1 {
+            output.push(Draft {
+                source_event_id: index.to_string(),
+                ..Draft::default()
+            });
+        }
+        assert_eq!(output.drafts.len(), MAX_EVENTS_PER_CALENDAR);
+        assert_eq!(output.rejections.len(), 1);
+        assert_eq!(output.rejections[0].reason, "too_many_events");
+    }
+
+    #[test]
+    fn invalid_rule_keeps_first_occurrence() {
+        let parsed = series("DTSTART:20261210T090000Z\nRRULE:FREQ=SOMETIMES");
+        assert_eq!(ids(&parsed), vec!["s/20261210T090000Z"]);
+        assert_eq!(parsed.rejections[0].reason, "invalid_recurrence");
+    }
+
+    #[test]
+    fn date_occurrence_id_uses_day() {
+        let parsed = series("DTSTART;VALUE=DATE:20261210\nRRULE:FREQ=DAILY;COUNT=1");
+        assert_eq!(ids(&parsed), vec!["s/20261210"]);
+    }
+
+    #[test]
+    fn missing_uid_gets_stable_id() {
+        let lines = "SUMMARY:Atelier\nDTSTART:20270115T140000Z";
+        let first = single(lines).source_event_id;
+        let second = single(lines).source_event_id;
+        let other = single("SUMMARY:Atelier\nDTSTART:20270116T140000Z").source_event_id;
+        assert_eq!(first, second);
+        assert_ne!(first, other);
+        assert!(first.starts_with("nouid-"));
+    }
+
+    #[test]
+    fn fnv1a_matches_reference_vectors() {
+        assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn duplicate_uid_rejected_once() {
+        let text = format!(
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\n{BASIC}\nEND:VEVENT\nBEGIN:VEVENT\n{BASIC}\nEND:VEVENT\nEND:VCALENDAR\n"
+        );
+        let parsed = parse_text(&text);
+        assert_eq!(parsed.drafts.len(), 1);
+        assert_eq!(parsed.rejections[0].reason, "duplicate_id");
+    }
+
+    // --- fields ---
+
+    #[test]
+    fn missing_or_empty_summary_rejected() {
+        assert_eq!(
+            rejection_reasons("UID:a\nDTSTART:20270115T140000Z"),
+            vec!["missing_title"]
+        );
+        assert_eq!(
+            rejection_reasons("UID:a\nSUMMARY: \nDTSTART:20270115T140000Z"),
+            vec!["missing_title"]
+        );
+    }
+
+    #[test]
+    fn html_alt_description_used_when_alone() {
+        let draft = single(&format!(
+            "{BASIC}\nDESCRIPTION:\\n\nX-ALT-DESC;FMTTYPE=text/html:<p>Inscription</p>"
+        ));
+        assert_eq!(draft.description.as_deref(), Some("<p>Inscription</p>"));
+    }
+
+    #[test]
+    fn plain_description_preferred_over_html() {
+        let draft = single(&format!(
+            "{BASIC}\nDESCRIPTION:Texte\\, simple\nX-ALT-DESC;FMTTYPE=text/html:<p>HTML</p>"
+        ));
+        assert_eq!(draft.description.as_deref(), Some("Texte, simple"));
+    }
+
+    #[test]
+    fn url_property_is_tickets_url() {
+        let draft = single(&format!(
+            "{BASIC}\nURL:https://example.org/e/1\nDESCRIPTION:https://www.billetweb.fr/x"
+        ));
+        assert_eq!(draft.url.as_deref(), Some("https://example.org/e/1"));
+        assert_eq!(
+            draft.tickets_url.as_deref(),
+            Some("https://example.org/e/1")
+        );
+    }
+
+    #[test]
+    fn tickets_url_prefers_ticketing_host() {
+        let draft = single(&format!(
+            "{BASIC}\nDESCRIPTION:Infos https://example.org/about. Billets : https://www.helloasso.com/e/7."
+        ));
+        assert_eq!(
+            draft.tickets_url.as_deref(),
+            Some("https://www.helloasso.com/e/7")
+        );
+    }
+
+    #[test]
+    fn tickets_url_found_in_html_href() {
+        let draft = single(&format!(
+            "{BASIC}\nX-ALT-DESC;FMTTYPE=text/html:<a href=\"https://www.eventbrite.fr/e/1?a=1&amp;b=2\">Billets</a>"
+        ));
+        assert_eq!(
+            draft.tickets_url.as_deref(),
+            Some("https://www.eventbrite.fr/e/1?a=1&b=2")
+        );
+    }
+
+    #[test]
+    fn tickets_url_falls_back_to_first_link() {
+        let draft = single(&format!(
+            "{BASIC}\nDESCRIPTION:Voir http://example.org/a et http://example.org/b"
+        ));
+        assert_eq!(draft.tickets_url.as_deref(), Some("http://example.org/a"));
+    }
+
+    #[test]
+    fn location_newlines_become_commas() {
+        let draft = single(&format!(
+            "{BASIC}\nLOCATION:Maison des associations\\n12 rue Haute\\,\\n69001 Lyon"
+        ));
+        assert_eq!(
+            draft.location_text.as_deref(),
+            Some("Maison des associations, 12 rue Haute,, 69001 Lyon")
+        );
+    }
+
+    #[test]
+    fn geo_sets_coordinates() {
+        let draft = single(&format!("{BASIC}\nGEO:45.764;4.8357"));
+        assert_eq!(draft.location.latitude, Some(45.764));
+        assert_eq!(draft.location.longitude, Some(4.8357));
+    }
+
+    #[test]
+    fn geo_out_of_range_ignored() {
+        let draft = single(&format!("{BASIC}\nGEO:145.764;4.8357"));
+        assert_eq!(draft.location.latitude, None);
+    }
+
+    #[test]
+    fn apple_geo_used_without_geo() {
+        let draft = single(&format!(
+            "{BASIC}\nX-APPLE-STRUCTURED-LOCATION;VALUE=URI;X-TITLE=Salle:geo:48.85,2.35"
+        ));
+        assert_eq!(draft.location.coordinates(), Some((48.85, 2.35)));
+    }
+
+    #[test]
+    fn status_cancelled_only_maps() {
+        let cancelled = single(&format!("{BASIC}\nSTATUS:CANCELLED"));
+        let tentative = single(&format!("{BASIC}\nSTATUS:TENTATIVE"));
+        let confirmed = single(&format!("{BASIC}\nSTATUS:CONFIRMED"));
+        assert_eq!(cancelled.status, Some(Status::Cancelled));
+        assert_eq!(tentative.status, None);
+        assert_eq!(confirmed.status, None);
+    }
+
+    #[test]
+    fn categories_split_and_merged() {
+        let draft = single(&format!(
+            "{BASIC}\nCATEGORIES:Climat,Formation\nCATEGORIES:Lyon\\, centre,Climat"
+        ));
+        assert_eq!(
+            draft.categories,
+            vec!["Climat", "Formation", "Lyon, centre"]
+        );
+    }
+
+    #[test]
+    fn last_modified_sets_updated_at() {
+        let draft = single(&format!("{BASIC}\nLAST-MODIFIED:20261120T101500Z"));
+        let expected: DateTime<Utc> = "2026-11-20T10:15:00Z".parse().expect("valid time");
+        assert_eq!(draft.updated_at, Some(expected));
+    }
+
+    #[test]
+    fn language_params_give_primary_subtags() {
+        let draft = single(
+            "UID:a\nSUMMARY;LANGUAGE=fr-FR:Atelier\nDESCRIPTION;LANGUAGE=EN:Workshop\nDTSTART:20270115T140000Z",
+        );
+        assert_eq!(draft.languages, vec!["fr", "en"]);
+    }
+
+    // --- rejections ---
+
+    #[test]
+    fn missing_dtstart_rejected() {
+        assert_eq!(rejection_reasons("UID:a\nSUMMARY:S"), vec!["missing_start"]);
+    }
+
+    #[test]
+    fn invalid_dtstart_rejected_with_value() {
+        let parsed = parse_text(&calendar_with_event(
+            "UID:a\nSUMMARY:S\nDTSTART:20271345T140000Z",
+        ));
+        assert_eq!(parsed.rejections[0].reason, "invalid_date");
+        assert!(parsed.rejections[0].detail.contains("20271345T140000Z"));
+        assert_eq!(parsed.rejections[0].event_id.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn end_before_start_rejected() {
+        assert_eq!(
+            rejection_reasons(&format!("{BASIC}\nDTEND:20270115T130000Z")),
+            vec!["end_before_start"]
+        );
+    }
+}
