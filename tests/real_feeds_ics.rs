@@ -4,7 +4,7 @@
 //!
 //! The files are not part of this repository because their licences differ. The folder is
 //! `$MULTIFRESQUE_REAL_FEEDS/ics`, else `../shared/data/real-feeds/ics` next to the crate;
-//! when it is absent the test says so and passes.
+//! when it is absent the test prints where it looked and passes.
 
 use std::path::{Path, PathBuf};
 

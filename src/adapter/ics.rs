@@ -424,7 +424,7 @@ const WINDOWS_ZONES: &[(&str, &str)] = &[
     ("West Asia Standard Time", "Asia/Tashkent"),
 ];
 
-/// How a time value is anchored.
+/// The anchor of a time value: a day, UTC, a named zone, a file's zone, or none.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum TimeRef {
     /// `VALUE=DATE`: a whole day, no time zone.
@@ -435,7 +435,8 @@ enum TimeRef {
     /// A zone known only from a `VTIMEZONE` of the file: an index into
     /// [`ZoneTable::custom`].
     Custom(usize),
-    /// No zone given, or one nobody knows: a wall-clock time.
+    /// A wall-clock time: no zone given, or a zone that neither the tables nor the file
+    /// resolve.
     Floating,
 }
 
@@ -548,7 +549,7 @@ fn named_zone(name: &str) -> Option<Tz> {
 
 /// Reads a wall-clock time in an IANA zone. A time that falls twice (autumn) is the first
 /// one; a time that does not exist (spring gap) is read with the offset in force before the
-/// gap, as RFC 5545 §3.3.5 says.
+/// gap, as RFC 5545 §3.3.5 specifies.
 fn resolve_in_zone(tz: Tz, local: NaiveDateTime) -> DateTime<FixedOffset> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => time.fixed_offset(),
@@ -606,8 +607,11 @@ fn parse_utc_offset(value: &str) -> Option<i32> {
     Some(sign * (hours * 3600 + minutes * 60 + seconds))
 }
 
-/// The UTC offset, in seconds, that a `VTIMEZONE` puts in force at a local time: the
-/// `TZOFFSETTO` of the observance with the latest onset at or before that time.
+/// Computes the UTC offset, in seconds, that a `VTIMEZONE` puts in force at a local time:
+/// the `TZOFFSETTO` of the observance with the latest onset at or before that time.
+///
+/// NOTE: onsets are compared with `local` as wall-clock times without applying
+/// `TZOFFSETFROM`, so a time within the changeover hour may get the other offset.
 fn offset_at(observances: &[Observance], local: NaiveDateTime) -> i32 {
     let latest = observances
         .iter()
@@ -745,7 +749,7 @@ fn parse_duration(value: &str) -> Option<TimeDelta> {
     Some(if negative { -total } else { total })
 }
 
-/// Why a time property could not be read.
+/// Failure to read a time property.
 enum TimeError {
     Missing,
     Invalid(String),
@@ -792,7 +796,7 @@ fn read_stamps(property: &Property, zones: &ZoneTable) -> Result<Vec<Stamp>, Tim
     Ok(stamps)
 }
 
-/// The id part that names one occurrence: `YYYYMMDDTHHMMSSZ` in UTC, `YYYYMMDD` for a date,
+/// Formats the id part that names one occurrence: `YYYYMMDDTHHMMSSZ` in UTC, `YYYYMMDD` for a date,
 /// and `YYYYMMDDTHHMMSS` (no `Z`) for floating time, whose instant depends on the source's
 /// default zone.
 fn occurrence_key(when: &When) -> String {
@@ -806,8 +810,8 @@ fn occurrence_key(when: &When) -> String {
     }
 }
 
-/// A point on the UTC time line for comparisons: dates and floating times are read in the
-/// source's default zone.
+/// Places a time value on the UTC time line for comparisons. Dates and floating times are
+/// read in the source's default zone.
 fn approximate_utc(when: &When, default_zone: Tz) -> DateTime<Utc> {
     match when {
         When::Instant(instant) => instant.with_timezone(&Utc),
@@ -891,7 +895,7 @@ impl RuleText {
         Ok(set.into_iter().map(|instance| instance.naive_utc()))
     }
 
-    /// The last instance at or before `local`, for `VTIMEZONE` observances.
+    /// Finds the last instance at or before `local`, for `VTIMEZONE` observances.
     fn latest_instance(&self, start: NaiveDateTime, local: NaiveDateTime) -> Option<NaiveDateTime> {
         let until = self
             .until
@@ -942,7 +946,7 @@ impl Window {
     }
 }
 
-/// Whether two time values name the same occurrence: the same key, or the same day when one
+/// Checks whether two time values name the same occurrence: the same key, or the same day when one
 /// of them is a date (an `EXDATE;VALUE=DATE` on a timed series).
 fn same_occurrence(a: (Stamp, &When), b: (Stamp, &When)) -> bool {
     if a.0.reference == TimeRef::Date || b.0.reference == TimeRef::Date {
@@ -951,8 +955,8 @@ fn same_occurrence(a: (Stamp, &When), b: (Stamp, &When)) -> bool {
     occurrence_key(a.1) == occurrence_key(b.1)
 }
 
-/// A key that is equal for two values [`same_occurrence`] matches, when both are dates or
-/// both are times.
+/// Builds a key that is equal for two values that [`same_occurrence`] matches, when both are
+/// dates or both are times.
 fn dedupe_key(stamp: Stamp, when: &When) -> String {
     match stamp.reference {
         TimeRef::Date => format!("date {}", stamp.local.date()),
@@ -965,7 +969,7 @@ fn dedupe_key(stamp: Stamp, when: &When) -> String {
 struct Expansion {
     /// Occurrence starts in the window, sorted.
     starts: Vec<Stamp>,
-    /// Why the expansion stopped early, for a rejection.
+    /// Reason the expansion stopped early, for a rejection.
     capped: Option<String>,
     /// The rule could not be read; only `DTSTART` and `RDATE` were used.
     invalid_rule: Option<String>,
@@ -974,7 +978,8 @@ struct Expansion {
 /// A recurring event's schedule.
 struct Series<'a> {
     start: Stamp,
-    rule: Option<RuleText>,
+    /// The `RRULE`, or `Err` with the reason when a part of it is not `KEY=VALUE`.
+    rule: Option<Result<RuleText, String>>,
     rdates: Vec<Stamp>,
     exdates: Vec<Stamp>,
     zones: &'a ZoneTable,
@@ -988,8 +993,10 @@ impl Series<'_> {
         let mut candidates = vec![self.start];
         candidates.extend(self.rdates.iter().copied());
 
-        if let Some(rule) = &self.rule {
-            match rule.instances(self.start.local) {
+        match &self.rule {
+            None => {}
+            Some(Err(error)) => expansion.invalid_rule = Some(error.clone()),
+            Some(Ok(rule)) => match rule.instances(self.start.local) {
                 Ok(instances) => self.collect_rule_instances(
                     rule,
                     instances,
@@ -998,7 +1005,7 @@ impl Series<'_> {
                     &mut expansion,
                 ),
                 Err(error) => expansion.invalid_rule = Some(error),
-            }
+            },
         }
 
         let mut kept: Vec<(Stamp, When)> = Vec::new();
@@ -1107,7 +1114,7 @@ impl Series<'_> {
 // Events
 // ---------------------------------------------------------------------------------------
 
-/// Everything a `VEVENT` says, read once and reused for each occurrence.
+/// The fields and times of one `VEVENT`, read once and reused for each occurrence.
 struct EventParts {
     /// `UID`, or an id derived from `SUMMARY` and `DTSTART` when there is none.
     id: String,
@@ -1124,7 +1131,7 @@ enum EndTime {
 }
 
 impl EventParts {
-    /// The end for an occurrence starting at `start`, keeping the master's length. The
+    /// Computes the end of an occurrence starting at `start`, keeping the master's length. The
     /// length is wall-clock time when `DTEND` shares the start's zone, so a 3-hour session
     /// stays 14:00-17:00 across a daylight-saving change.
     fn end_for(&self, start: Stamp, zones: &ZoneTable) -> Option<When> {
@@ -1275,8 +1282,8 @@ impl EventReader<'_> {
         }
     }
 
-    /// An override (`RECURRENCE-ID`) whose series is not in the file, as Google writes
-    /// birthdays: a single event named after its occurrence.
+    /// Reads an override (`RECURRENCE-ID`) whose series is not in the file, as Google writes
+    /// birthdays, into a single event named after its occurrence.
     fn read_orphan_override(&self, event: &Component, output: &mut Output) {
         let parts = match self.read_parts(event) {
             Ok(parts) => parts,
@@ -1300,9 +1307,9 @@ impl EventReader<'_> {
         };
         let series = Series {
             start: parts.start,
-            rule: master
-                .property("RRULE")
-                .and_then(|p| RuleText::parse(&p.value)),
+            rule: master.property("RRULE").map(|p| {
+                RuleText::parse(&p.value).ok_or_else(|| "a part is not KEY=VALUE".to_owned())
+            }),
             rdates: self.read_stamp_list(master, "RDATE"),
             exdates: self.read_stamp_list(master, "EXDATE"),
             zones: self.zones,
@@ -1399,7 +1406,7 @@ impl EventReader<'_> {
             output.reject(Rejection::new(
                 Some(id),
                 "invalid_recurrence",
-                format!("RRULE {rule:?} is invalid ({error}); kept DTSTART and RDATE only"),
+                format!("RRULE {rule:?} is invalid ({error}); kept only DTSTART and RDATE inside the window"),
             ));
         }
         if let Some(detail) = &expansion.capped {
@@ -1493,7 +1500,7 @@ impl EventReader<'_> {
         Ok(is_date.then_some(EndTime::After(TimeDelta::days(1))))
     }
 
-    /// The IANA name to record: the start's own zone, else the calendar's `X-WR-TIMEZONE`
+    /// Picks the IANA name to record: the start's own zone, else the calendar's `X-WR-TIMEZONE`
     /// for UTC, floating and all-day times.
     fn zone_name(&self, start: Stamp) -> Option<String> {
         match start.reference {
@@ -1506,8 +1513,8 @@ impl EventReader<'_> {
     }
 }
 
-/// The event's id: its `UID`, or for an event without one `nouid-` and a 64-bit FNV-1a hash
-/// of `SUMMARY` and `DTSTART`, stable across runs and processes.
+/// Builds the event's id: its `UID`, or for an event without one `nouid-` and a 64-bit
+/// FNV-1a hash of `SUMMARY` and `DTSTART`, stable across runs and processes.
 fn event_id(event: &Component, title: &str) -> String {
     if let Some(uid) = event
         .property("UID")
@@ -1538,7 +1545,7 @@ fn fnv1a_64(bytes: &[u8]) -> u64 {
 // Event fields
 // ---------------------------------------------------------------------------------------
 
-/// Hosts of ticketing services, preferred when a description holds several links.
+/// Hosts of ticketing services, preferred when a description contains several links.
 const TICKETING_HOSTS: &[&str] = &[
     "billetweb.fr",
     "helloasso.com",
@@ -2085,7 +2092,7 @@ mod tests {
 
     #[test]
     fn yearly_rule_with_month_stays_in_window() {
-        // Every June and December: the window (2026-11-30 to 2027-12-01) holds three.
+        // Every June and December: the window (2026-11-30 to 2027-12-01) contains three.
         let parsed =
             series("DTSTART;VALUE=DATE:20250601\nRRULE:FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=1");
         assert_eq!(
@@ -2244,6 +2251,13 @@ mod tests {
     #[test]
     fn invalid_rule_keeps_first_occurrence() {
         let parsed = series("DTSTART:20261210T090000Z\nRRULE:FREQ=SOMETIMES");
+        assert_eq!(ids(&parsed), vec!["s/20261210T090000Z"]);
+        assert_eq!(parsed.rejections[0].reason, "invalid_recurrence");
+    }
+
+    #[test]
+    fn malformed_rule_part_rejected() {
+        let parsed = series("DTSTART:20261210T090000Z\nRRULE:FREQ=DAILY;COUNT");
         assert_eq!(ids(&parsed), vec!["s/20261210T090000Z"]);
         assert_eq!(parsed.rejections[0].reason, "invalid_recurrence");
     }
