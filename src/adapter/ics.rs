@@ -981,8 +981,47 @@ struct Series<'a> {
     /// The `RRULE`, or `Err` with the reason when a part of it is not `KEY=VALUE`.
     rule: Option<Result<RuleText, String>>,
     rdates: Vec<Stamp>,
-    exdates: Vec<Stamp>,
+    exdates: Exclusions,
     zones: &'a ZoneTable,
+}
+
+/// `EXDATE` values indexed for lookup, with the matching rule of [`same_occurrence`]: a day
+/// excludes every occurrence on it when either side is a date, otherwise the keys must be
+/// equal.
+#[derive(Debug, Default)]
+struct Exclusions {
+    /// Local days of every `EXDATE`, to match date occurrences.
+    all_days: HashSet<NaiveDate>,
+    /// Local days of the `EXDATE`s that are dates, to match timed occurrences.
+    date_days: HashSet<NaiveDate>,
+    /// Occurrence keys of the timed `EXDATE`s.
+    timed_keys: HashSet<String>,
+}
+
+impl Exclusions {
+    fn new(exdates: &[Stamp], zones: &ZoneTable) -> Self {
+        let mut exclusions = Exclusions::default();
+        for exdate in exdates {
+            let day = exdate.local.date();
+            exclusions.all_days.insert(day);
+            if exdate.reference == TimeRef::Date {
+                exclusions.date_days.insert(day);
+            } else {
+                exclusions
+                    .timed_keys
+                    .insert(occurrence_key(&zones.resolve(*exdate)));
+            }
+        }
+        exclusions
+    }
+
+    fn contains(&self, stamp: Stamp, when: &When) -> bool {
+        let day = stamp.local.date();
+        if stamp.reference == TimeRef::Date {
+            return self.all_days.contains(&day);
+        }
+        self.date_days.contains(&day) || self.timed_keys.contains(&occurrence_key(when))
+    }
 }
 
 impl Series<'_> {
@@ -1012,7 +1051,7 @@ impl Series<'_> {
         let mut seen = HashSet::new();
         for stamp in candidates {
             let when = self.zones.resolve(stamp);
-            if !window.contains(&when) || self.is_excluded(stamp, &when) {
+            if !window.contains(&when) || self.exdates.contains(stamp, &when) {
                 continue;
             }
             if seen.insert(dedupe_key(stamp, &when)) {
@@ -1100,13 +1139,6 @@ impl Series<'_> {
         let instance = approximate_utc(&self.zones.resolve(stamp), Tz::UTC);
         let until = approximate_utc(&self.zones.resolve(until), Tz::UTC);
         instance > until
-    }
-
-    fn is_excluded(&self, stamp: Stamp, when: &When) -> bool {
-        self.exdates.iter().any(|exdate| {
-            let excluded = self.zones.resolve(*exdate);
-            same_occurrence((stamp, when), (*exdate, &excluded))
-        })
     }
 }
 
@@ -1311,7 +1343,7 @@ impl EventReader<'_> {
                 RuleText::parse(&p.value).ok_or_else(|| "a part is not KEY=VALUE".to_owned())
             }),
             rdates: self.read_stamp_list(master, "RDATE"),
-            exdates: self.read_stamp_list(master, "EXDATE"),
+            exdates: Exclusions::new(&self.read_stamp_list(master, "EXDATE"), self.zones),
             zones: self.zones,
         };
         let expansion = series.expand(self.window);
@@ -1342,7 +1374,7 @@ impl EventReader<'_> {
         for (recurrence, replacement) in overrides {
             let recurrence_when = self.zones.resolve(recurrence);
             let moved_in = self.window.contains(&self.zones.resolve(replacement.start));
-            if moved_in && !series.is_excluded(recurrence, &recurrence_when) {
+            if moved_in && !series.exdates.contains(recurrence, &recurrence_when) {
                 let id = format!("{}/{}", parts.id, occurrence_key(&recurrence_when));
                 output.push(replacement.draft_at(id, replacement.start, self.zones));
             }
@@ -1603,12 +1635,13 @@ fn read_fields(event: &Component) -> Draft {
     }
 }
 
-/// Turns `LOCATION` into one line: escaped newlines become ", ".
+/// Turns `LOCATION` into one line: escaped newlines become ", " (a comma already ending a
+/// line is not doubled).
 fn location_line(property: &Property) -> Option<String> {
     let text = property.text();
     let line = text
         .lines()
-        .map(str::trim)
+        .map(|part| part.trim().trim_end_matches(',').trim_end())
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join(", ");
@@ -2374,7 +2407,7 @@ mod tests {
         ));
         assert_eq!(
             draft.location_text.as_deref(),
-            Some("Maison des associations, 12 rue Haute,, 69001 Lyon")
+            Some("Maison des associations, 12 rue Haute, 69001 Lyon")
         );
     }
 
