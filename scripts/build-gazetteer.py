@@ -251,7 +251,7 @@ def match_communes(places, postal, arrondissements):
 
     A second pass matches a merged commune ("commune nouvelle", such as Tuffé Val de la
     Chéronne) to the one unmatched place of its department whose folded name starts its
-    own, usually the former commune it is named after.
+    own, usually the former commune it is named after, when no other commune claims it.
     """
     by_department_name = {}
     for index, place in enumerate(places):
@@ -283,19 +283,25 @@ def match_communes(places, postal, arrondissements):
     for (department, name), index in by_department_name.items():
         if index not in used:
             free_by_department[department].append((name, index))
+    claims = defaultdict(list)
     for row in unmatched:
         insee = row["codeCommune"]
-        if insee in matched:
-            continue
         name = fold(row["nomCommune"])
         candidates = [
             index
             for place_name, index in free_by_department[department_of(insee)]
             if name.startswith(place_name + " ")
         ]
-        if len(candidates) == 1:
-            matched[insee] = candidates[0]
-            places[candidates[0]]["aliases"].append(row["nomCommune"])
+        if len(candidates) == 1 and row not in claims[candidates[0]]:
+            claims[candidates[0]].append(row)
+
+    # A place claimed by several communes (Saint-Sulpice by Saint-Sulpice-de-Pommiers and
+    # Saint-Sulpice-et-Cameyrac) is ambiguous, so none of them gets its position.
+    for index, rows in claims.items():
+        communes = {row["codeCommune"] for row in rows}
+        if len(communes) == 1:
+            matched[rows[0]["codeCommune"]] = index
+            places[index]["aliases"].append(rows[0]["nomCommune"])
     return matched
 
 

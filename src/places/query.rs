@@ -3,8 +3,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// Longest query, in bytes, worth looking up. The longest place names are under 100 bytes, so
-/// longer input is rejected before folding to keep pathological queries cheap.
+/// Maximum query length in bytes. The longest embedded place name is 97 bytes, so longer
+/// input is rejected before folding to keep pathological queries cheap.
 pub(super) const MAX_QUERY_BYTES: usize = 200;
 
 /// Country codes of the French overseas departments and collectivities, which GeoNames lists
@@ -66,44 +66,90 @@ const COUNTRY_NAMES: [(&str, &str); 44] = [
 ];
 
 /// Folds text for matching: lower case, accents removed, any run of punctuation or spaces
-/// as one space, `st`/`ste` expanded to `saint`/`sainte`, and ordinals such as `03`, `3e`,
-/// `3ème` or `1er` as plain numbers with the word `arrondissement` after them dropped, so
-/// that "Lyon 03", "Lyon 3e" and "Lyon 3e Arrondissement" fold alike.
+/// as one space, and `st`/`ste` expanded to `saint`/`sainte`. Ordinals such as `03`, `3e`,
+/// `3ème` or `1er` become plain numbers and a following `arrondissement` is dropped, so
+/// "Lyon 03", "Lyon 3e" and "Lyon 3e Arrondissement" fold alike.
 pub(super) fn fold(text: &str) -> String {
-    let mut letters = String::with_capacity(text.len());
-    for c in text.nfkd().filter(|c| !is_combining_mark(*c)) {
-        match c {
-            'œ' | 'Œ' => letters.push_str("oe"),
-            'æ' | 'Æ' => letters.push_str("ae"),
-            'ß' => letters.push_str("ss"),
-            c if c.is_alphanumeric() => letters.extend(c.to_lowercase()),
-            _ => letters.push(' '),
+    let mut folder = Folder::with_capacity(text.len());
+    if text.is_ascii() {
+        // Fast path for most names: no decomposition needed.
+        for c in text.chars() {
+            folder.push(c.to_ascii_lowercase());
+        }
+    } else {
+        for c in text.nfkd().filter(|c| !is_combining_mark(*c)) {
+            match c {
+                'œ' | 'Œ' => folder.push_str("oe"),
+                'æ' | 'Æ' => folder.push_str("ae"),
+                'ß' => folder.push_str("ss"),
+                c => c.to_lowercase().for_each(|c| folder.push(c)),
+            }
         }
     }
-
-    let mut folded = String::with_capacity(letters.len());
-    let mut previous_is_number = false;
-    for word in letters.split_whitespace() {
-        let number = ordinal_number(word);
-        if previous_is_number && (word == "arrondissement" || word == "arr") {
-            continue;
-        }
-        let word = match (word, number) {
-            (_, Some(number)) => number,
-            ("st", None) => "saint",
-            ("ste", None) => "sainte",
-            (word, None) => word,
-        };
-        if !folded.is_empty() {
-            folded.push(' ');
-        }
-        folded.push_str(word);
-        previous_is_number = number.is_some();
-    }
-    folded
+    folder.finish()
 }
 
-/// The digits of a number or ordinal word without leading zeros (`03` and `3eme` give `3`).
+/// Builds a folded string word by word.
+struct Folder {
+    folded: String,
+    word: String,
+    previous_is_number: bool,
+}
+
+impl Folder {
+    fn with_capacity(capacity: usize) -> Folder {
+        Folder {
+            folded: String::with_capacity(capacity),
+            word: String::new(),
+            previous_is_number: false,
+        }
+    }
+
+    /// Adds a lower-case character: letters and digits extend the word, anything else ends it.
+    fn push(&mut self, c: char) {
+        if c.is_alphanumeric() {
+            self.word.push(c);
+        } else {
+            self.end_word();
+        }
+    }
+
+    fn push_str(&mut self, letters: &str) {
+        self.word.push_str(letters);
+    }
+
+    fn end_word(&mut self) {
+        if self.word.is_empty() {
+            return;
+        }
+        let word = std::mem::take(&mut self.word);
+        let number = ordinal_number(&word);
+        let skipped = self.previous_is_number && (word == "arrondissement" || word == "arr");
+        if !skipped {
+            let normalized = match (word.as_str(), number) {
+                (_, Some(number)) => number,
+                ("st", None) => "saint",
+                ("ste", None) => "sainte",
+                (word, None) => word,
+            };
+            if !self.folded.is_empty() {
+                self.folded.push(' ');
+            }
+            self.folded.push_str(normalized);
+            self.previous_is_number = number.is_some();
+        }
+        self.word = word;
+        self.word.clear();
+    }
+
+    fn finish(mut self) -> String {
+        self.end_word();
+        self.folded
+    }
+}
+
+/// Returns the digits of a number or ordinal word without leading zeros (`03` and `3eme`
+/// give `3`).
 fn ordinal_number(word: &str) -> Option<&str> {
     let digits_end = word
         .find(|c: char| !c.is_ascii_digit())
@@ -116,7 +162,7 @@ fn ordinal_number(word: &str) -> Option<&str> {
     Some(if trimmed.is_empty() { "0" } else { trimmed })
 }
 
-/// The query as a French postal code when it is exactly five digits, spaces ignored
+/// Returns the query as a French postal code when it is exactly five digits, spaces ignored
 /// (`69003`, `69 003`).
 pub(super) fn as_postal_code(query: &str) -> Option<String> {
     let code: String = query.chars().filter(|c| !c.is_whitespace()).collect();

@@ -416,3 +416,33 @@ fn place_serializes_precision() {
     assert_eq!(json["precision"], "listed");
     assert_eq!(json["latitude"], 45.74906);
 }
+
+/// Prints load and lookup times; run with
+/// `cargo test --release --lib places::tests::timings -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing report, meaningful only in release builds"]
+fn timings() {
+    let started = Instant::now();
+    let table = embedded::load(embedded::PLACES_TSV_GZ).expect("valid embedded file");
+    println!("load: {:?} for {} places", started.elapsed(), table.len());
+
+    let gazetteer = gazetteer();
+    let calls = 100;
+    for prefix in ["lyo", "saint-e", "par", "690", "st", "s"] {
+        let started = Instant::now();
+        for _ in 0..calls {
+            std::hint::black_box(gazetteer.autocomplete(prefix, 10));
+        }
+        println!(
+            "autocomplete {prefix:?}: {:?} a call",
+            started.elapsed() / calls
+        );
+    }
+    for query in ["Lyon", "saint etienne", "69003", "Paris, France"] {
+        let started = Instant::now();
+        for _ in 0..calls {
+            std::hint::black_box(gazetteer.resolve(query));
+        }
+        println!("resolve {query:?}: {:?} a call", started.elapsed() / calls);
+    }
+}
