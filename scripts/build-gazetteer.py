@@ -251,7 +251,8 @@ def match_communes(places, postal, arrondissements):
 
     A second pass matches a merged commune ("commune nouvelle", such as Tuffé Val de la
     Chéronne) to the one unmatched place of its department whose folded name starts its
-    own, usually the former commune it is named after, when no other commune claims it.
+    own. That place is usually the former commune it is named after. A place that several
+    communes claim stays unmatched.
     """
     by_department_name = {}
     for index, place in enumerate(places):
