@@ -1,1 +1,0 @@
-//! The tantivy search index, derived from the store.
