@@ -776,6 +776,30 @@ fn replace_source_keeps_other_sources() {
 }
 
 #[test]
+fn date_ties_across_segments_sort_by_id() {
+    let (_dir, index) = indexed();
+    let mut early = build(spec("x", "FresqueClimat", "Atelier", 1, None));
+    early.id = "aaa~x".to_owned();
+    early.source = "aaa".to_owned();
+    index.replace_source("aaa", &[early], 2).unwrap();
+    let request = SearchQuery {
+        limit: 3,
+        ..query()
+    };
+
+    let results = index.search(&request).unwrap();
+
+    assert_eq!(
+        results
+            .events
+            .iter()
+            .map(|hit| hit.event.id.as_str())
+            .collect::<Vec<_>>(),
+        ["aaa~x", "alpha~lyon-climate", "alpha~villeurbanne-tie-a"]
+    );
+}
+
+#[test]
 fn replace_source_skips_other_source_events() {
     let (_dir, index) = indexed();
     let events = events();
