@@ -1,16 +1,19 @@
-//! The search collector: one pass over the matching documents that checks the exact
-//! distance, counts facets and keeps the best `offset + limit` documents in sort order.
+//! The search collector: one pass over the documents matching the text that applies the
+//! filters, counts facets and keeps the best `offset + limit` documents in sort order.
 //!
-//! It reads fast fields only. Stored documents are fetched afterwards, for the page alone.
+//! It reads the decoded columns of [`ColumnCache`] only. Stored documents are fetched
+//! afterwards, for the page alone.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyError};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use crate::search::{Facets, GeoFilter, Sort, distance_km};
+use super::columns::{ColumnCache, SegmentColumns};
+use super::filter::{Distance, Filter, SegmentFilter, Verdict};
+use crate::search::{Facets, Sort};
 
 /// The sort order the collector applies, after falling back to date when a distance or
 /// relevance sort has no place or no text.
@@ -35,7 +38,8 @@ impl Order {
 /// Collects the total, the facets and the first `window` documents of one search.
 pub struct SearchCollector {
     pub order: Order,
-    pub geo: Option<GeoFilter>,
+    pub filter: Filter,
+    pub cache: Arc<ColumnCache>,
     /// How many of the best documents to keep: the page offset plus its limit.
     pub window: usize,
 }
@@ -61,7 +65,7 @@ impl Ranked {
     }
 }
 
-/// What a search collected.
+/// The result of one collector pass.
 #[derive(Debug, Default)]
 pub struct Collected {
     pub total: usize,
@@ -79,30 +83,18 @@ impl Collector for SearchCollector {
         segment_ord: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<SegmentSearch> {
-        let fast = segment.fast_fields();
-        let missing = |name: &str| TantivyError::SchemaError(format!("missing fast field {name}"));
-
-        let position = match self.geo {
-            Some(_) => Some(Positions {
-                latitude: fast.column_opt("latitude")?,
-                longitude: fast.column_opt("longitude")?,
-            }),
-            None => None,
-        };
+        let columns = self.cache.get(segment)?;
+        let filter = self.filter.for_segment(&columns);
         Ok(SegmentSearch {
             segment_ord,
             order: self.order,
-            geo: self.geo,
             window: self.window,
-            start: fast.i64("start")?,
-            position,
-            id: fast.str("id")?.ok_or_else(|| missing("id"))?,
-            facets: [
-                FacetCounter::open(segment, "workshop")?,
-                FacetCounter::open(segment, "attendance")?,
-                FacetCounter::open(segment, "audience")?,
-                FacetCounter::open(segment, "languages")?,
-            ],
+            filter,
+            workshop_counts: vec![0; columns.workshop.terms.len()],
+            attendance_counts: vec![0; columns.attendance.terms.len()],
+            audience_counts: vec![0; columns.audience.terms.len()],
+            language_counts: vec![0; columns.languages.terms.len()],
+            columns,
             total: 0,
             candidates: Vec::new(),
             worst_kept: None,
@@ -142,10 +134,9 @@ struct Candidate {
     primary: f64,
     start: i64,
     /// Ordinal of the id in the segment's dictionary, which sorts like the id itself.
-    id_ord: u64,
+    id_ord: u32,
     doc: DocId,
-    /// Kilometres; NaN when the document has no position.
-    distance_km: f64,
+    distance: Distance,
 }
 
 impl Candidate {
@@ -157,78 +148,18 @@ impl Candidate {
     }
 }
 
-/// Counts the values of one string fast field over the matching documents of a segment.
-struct FacetCounter {
-    column: Option<StrColumn>,
-    /// Matching documents per term ordinal.
-    counts: Vec<u64>,
-}
-
-impl FacetCounter {
-    fn open(segment: &SegmentReader, field: &str) -> tantivy::Result<FacetCounter> {
-        let column = segment.fast_fields().str(field)?;
-        let terms = column.as_ref().map_or(0, |column| column.num_terms());
-        Ok(FacetCounter {
-            column,
-            counts: vec![0; terms],
-        })
-    }
-
-    fn count(&mut self, doc: DocId) {
-        let Some(column) = &self.column else {
-            return;
-        };
-        for ord in column.term_ords(doc) {
-            if let Some(count) = self.counts.get_mut(ord as usize) {
-                *count += 1;
-            }
-        }
-    }
-
-    fn harvest(self) -> BTreeMap<String, u64> {
-        let mut counts = BTreeMap::new();
-        let Some(column) = self.column else {
-            return counts;
-        };
-        for (ord, &count) in self.counts.iter().enumerate() {
-            let mut value = String::new();
-            // A dictionary read error leaves the value out of the facets; the search
-            // itself stays valid.
-            if count > 0 && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
-                counts.insert(value, count);
-            }
-        }
-        counts
-    }
-}
-
-/// The latitude and longitude columns of a segment; a column is absent when no document of
-/// the segment has a position.
-struct Positions {
-    latitude: Option<Column<f64>>,
-    longitude: Option<Column<f64>>,
-}
-
-impl Positions {
-    fn get(&self, doc: DocId) -> Option<(f64, f64)> {
-        let latitude = self.latitude.as_ref()?.first(doc)?;
-        let longitude = self.longitude.as_ref()?.first(doc)?;
-        Some((latitude, longitude))
-    }
-}
-
 /// The per-segment half of [`SearchCollector`].
 pub struct SegmentSearch {
     segment_ord: SegmentOrdinal,
     order: Order,
-    geo: Option<GeoFilter>,
     window: usize,
-    start: Column<i64>,
-    /// Latitude and longitude columns, opened only for a geographic search.
-    position: Option<Positions>,
-    id: StrColumn,
-    /// Workshop, attendance, audience and languages, in the order of [`Facets`].
-    facets: [FacetCounter; 4],
+    columns: Arc<SegmentColumns>,
+    filter: SegmentFilter,
+    /// Matching documents per term ordinal of each facet column.
+    workshop_counts: Vec<u64>,
+    attendance_counts: Vec<u64>,
+    audience_counts: Vec<u64>,
+    language_counts: Vec<u64>,
     total: usize,
     candidates: Vec<Candidate>,
     /// The last candidate kept by the latest pruning: anything sorting after it cannot
@@ -237,24 +168,14 @@ pub struct SegmentSearch {
 }
 
 impl SegmentSearch {
-    /// Returns the distance to the searched place in kilometres, NaN for a document
-    /// without position, or `None` when the document lies outside the radius.
-    fn distance(&self, doc: DocId) -> Option<f64> {
-        let (Some(geo), Some(positions)) = (&self.geo, &self.position) else {
-            return Some(f64::NAN);
-        };
-        let coordinates = positions.get(doc);
-
-        // The query admits a document without position only when it is an online event
-        // and online events were requested.
-        let Some(position) = coordinates else {
-            return Some(f64::NAN);
-        };
-        let distance = distance_km((geo.latitude, geo.longitude), position);
-        match geo.radius_km {
-            // A NaN distance (from a NaN coordinate) is outside every radius.
-            Some(radius) if distance > radius || distance.is_nan() => None,
-            _ => Some(distance),
+    fn count_facets(&mut self, doc: DocId) {
+        let columns = &self.columns;
+        let index = doc as usize;
+        increment(&mut self.workshop_counts, columns.workshop.ords[index]);
+        increment(&mut self.attendance_counts, columns.attendance.ords[index]);
+        increment(&mut self.audience_counts, columns.audience.ords[index]);
+        for &ordinal in columns.languages.ords_of(doc) {
+            increment(&mut self.language_counts, ordinal);
         }
     }
 
@@ -271,35 +192,59 @@ impl SegmentSearch {
     }
 }
 
+fn increment(counts: &mut [u64], ordinal: u32) {
+    if let Some(count) = counts.get_mut(ordinal as usize) {
+        *count += 1;
+    }
+}
+
+/// Maps per-ordinal counts to their terms, leaving out zero counts.
+fn named_counts(counts: &[u64], terms: &[String]) -> BTreeMap<String, u64> {
+    counts
+        .iter()
+        .zip(terms)
+        .filter(|(count, _)| **count > 0)
+        .map(|(count, term)| (term.clone(), *count))
+        .collect()
+}
+
 impl SegmentCollector for SegmentSearch {
     type Fruit = Collected;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let Some(distance) = self.distance(doc) else {
+        let Verdict::Accepted(mut distance) = self.filter.check(&self.columns, doc) else {
             return;
         };
 
         self.total += 1;
-        for counter in &mut self.facets {
-            counter.count(doc);
-        }
+        self.count_facets(doc);
         if self.window == 0 {
             return;
         }
 
-        let primary = match self.order {
-            Order::Date => 0.0,
+        let primary = match (self.order, distance) {
+            (Order::Date, _) => 0.0,
+            (Order::Relevance, _) => -f64::from(score),
+            (Order::Distance, Distance::Known(km)) => km,
             // Documents without position (online events) sort after every located one.
-            Order::Distance if distance.is_nan() => f64::INFINITY,
-            Order::Distance => distance,
-            Order::Relevance => -f64::from(score),
+            (Order::Distance, Distance::Absent) => f64::INFINITY,
+            (Order::Distance, Distance::Deferred) => {
+                if let Some(worst) = &self.worst_kept
+                    && self.filter.distance_lower_bound(&self.columns, doc) > worst.primary
+                {
+                    return;
+                }
+                let km = self.filter.distance(&self.columns, doc);
+                distance = Distance::Known(km);
+                km
+            }
         };
         let candidate = Candidate {
             primary,
-            start: self.start.first(doc).unwrap_or(i64::MAX),
-            id_ord: self.id.ords().first(doc).unwrap_or(u64::MAX),
+            start: self.columns.start[doc as usize],
+            id_ord: self.columns.id_ords[doc as usize],
             doc,
-            distance_km: distance,
+            distance,
         };
         if let Some(worst) = &self.worst_kept
             && candidate.cmp_key(worst) == Ordering::Greater
@@ -317,35 +262,30 @@ impl SegmentCollector for SegmentSearch {
         self.candidates.sort_unstable_by(Candidate::cmp_key);
         self.candidates.truncate(self.window);
 
-        let mut ranked = Vec::with_capacity(self.candidates.len());
-        for candidate in &self.candidates {
-            let mut id = String::new();
-            // The ordinal comes from this column, so the lookup only fails on an I/O error;
-            // the id is then empty, which only changes the tie-break.
-            if !self
-                .id
-                .ord_to_str(candidate.id_ord, &mut id)
-                .unwrap_or(false)
-            {
-                id.clear();
-            }
-            ranked.push(Ranked {
+        let columns = &self.columns;
+        let ranked = self
+            .candidates
+            .iter()
+            .map(|candidate| Ranked {
                 primary: candidate.primary,
                 start: candidate.start,
-                id,
+                id: columns.ids.get(candidate.id_ord).to_owned(),
                 address: DocAddress::new(self.segment_ord, candidate.doc),
-                distance_km: (!candidate.distance_km.is_nan()).then_some(candidate.distance_km),
-            });
-        }
+                distance_km: match candidate.distance {
+                    Distance::Absent => None,
+                    Distance::Known(km) => Some(km),
+                    Distance::Deferred => Some(self.filter.distance(columns, candidate.doc)),
+                },
+            })
+            .collect();
 
-        let [workshop, attendance, audience, language] = self.facets;
         Collected {
             total: self.total,
             facets: Facets {
-                workshop: workshop.harvest(),
-                attendance: attendance.harvest(),
-                audience: audience.harvest(),
-                language: language.harvest(),
+                workshop: named_counts(&self.workshop_counts, &columns.workshop.terms),
+                attendance: named_counts(&self.attendance_counts, &columns.attendance.terms),
+                audience: named_counts(&self.audience_counts, &columns.audience.terms),
+                language: named_counts(&self.language_counts, &columns.languages.terms),
             },
             ranked,
         }

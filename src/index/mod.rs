@@ -1,15 +1,19 @@
 //! The tantivy search index, derived from the store.
 //!
-//! It owns the index directory, the one writer and the one reader, and answers
+//! It owns the index directory, the one writer and the one reader, and serves
 //! [`SearchQuery`]s with whole [`Event`]s read from the index alone. The store stays the
 //! source of truth: each commit records the store generation it reflects, and the caller
 //! rebuilds the index when that generation is stale or the index had to be recreated.
 //!
 //! - `schema`: fields, analyzer and the event-to-document mapping.
-//! - `query`: the tantivy query for a search (words, filters, bounding box).
-//! - `collector`: exact distances, facets and the sorted window, from fast fields.
+//! - `query`: the tantivy query for the user's words.
+//! - `columns`: fast fields decoded per segment when a reader generation is warmed.
+//! - `filter`: date, keyword, language and geographic filters on those columns.
+//! - `collector`: filters, facets and the sorted window, in one pass.
 
 mod collector;
+mod columns;
+mod filter;
 mod query;
 mod schema;
 #[cfg(test)]
@@ -17,18 +21,23 @@ mod tests;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use tantivy::query::{AllQuery, Query};
 use tantivy::schema::Value;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term, Warmer,
+};
 
 use crate::catalog::Catalog;
 use crate::event::Event;
 use crate::search::{Hit, SearchQuery, SearchResults};
 use collector::{Order, SearchCollector};
+use columns::ColumnCache;
+use filter::Filter;
 use schema::{FRENCH_TOKENIZER, Fields};
 
 pub use schema::SCHEMA_VERSION;
@@ -37,11 +46,11 @@ pub use schema::SCHEMA_VERSION;
 /// between its indexing threads and requires at least 15 MB per thread.
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
 
-/// Why opening or using the index failed.
+/// Errors of opening, updating and searching the index.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IndexError {
-    /// Another writer, usually another multifresque process, holds the directory.
+    /// Another writer, usually another multifresque process, has locked the directory.
     #[error(
         "index directory {path} is locked by another writer: stop the other process or use another directory"
     )]
@@ -61,7 +70,7 @@ pub enum IndexError {
         #[source]
         source: serde_json::Error,
     },
-    /// A stored document does not hold a readable event; rebuilding the index repairs it.
+    /// A stored document contains no readable event. Rebuilding the index repairs it.
     #[error("stored document {id} is invalid: {reason}")]
     StoredDocument { id: String, reason: String },
 }
@@ -76,7 +85,7 @@ pub enum OpenState {
     Created { reason: String },
 }
 
-/// What each commit records beside the documents.
+/// The payload each commit records beside the documents.
 #[derive(Debug, Serialize, Deserialize)]
 struct CommitPayload {
     schema_version: u32,
@@ -92,6 +101,9 @@ pub struct Index {
     catalog: Arc<Catalog>,
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
+    /// Decoded columns of the reader's segments; the reader holds a weak reference to warm
+    /// it on every reload.
+    cache: Arc<ColumnCache>,
     analyzer: TextAnalyzer,
     /// Copy of the latest commit's generation, so reading it needs no disk access.
     generation: Mutex<Option<u64>>,
@@ -138,9 +150,12 @@ impl Index {
                 },
                 other => IndexError::Tantivy(other),
             })?;
+        let cache = Arc::new(ColumnCache::default());
+        let warmer: Weak<dyn Warmer> = Arc::downgrade(&cache) as Weak<dyn Warmer>;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![warmer])
             .try_into()?;
         let (_, fields) = schema::build_schema();
 
@@ -149,6 +164,7 @@ impl Index {
             catalog,
             writer: Mutex::new(writer),
             reader,
+            cache,
             analyzer: schema::french_analyzer(),
             generation: Mutex::new(generation),
         };
@@ -273,13 +289,19 @@ impl Index {
         let searcher = self.reader.searcher();
 
         let mut analyzer = self.analyzer.clone();
-        let plan = query::build(query, &self.fields, &mut analyzer);
+        let text = query::text_query(
+            query.text.as_deref().unwrap_or(""),
+            &self.fields,
+            &mut analyzer,
+        );
         let collector = SearchCollector {
-            order: Order::resolve(query.sort, query.geo.is_some(), plan.has_text),
-            geo: query.geo,
+            order: Order::resolve(query.sort, query.geo.is_some(), text.is_some()),
+            filter: Filter::new(query),
+            cache: Arc::clone(&self.cache),
             window: query.offset.saturating_add(query.limit),
         };
-        let collected = searcher.search(plan.query.as_ref(), &collector)?;
+        let text: Box<dyn Query> = text.unwrap_or_else(|| Box::new(AllQuery));
+        let collected = searcher.search(text.as_ref(), &collector)?;
 
         let mut events = Vec::with_capacity(collected.ranked.len().saturating_sub(query.offset));
         for ranked in collected.ranked.into_iter().skip(query.offset) {
@@ -428,6 +450,9 @@ fn register_analyzer(index: &tantivy::Index) {
 /// Deletes the files of a tantivy index in `dir`: `meta.json`, `.managed.json` and segment
 /// files, which are named by a 32-digit hexadecimal segment id and a component extension.
 /// Lock files and unrelated files stay.
+///
+/// NOTE: this runs before the writer lock is taken, so a second process opening a corrupt
+/// index that another process is writing would delete files under it.
 fn remove_index_files(dir: &Path) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;

@@ -21,10 +21,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Name under which [`french_analyzer`] is registered in the index.
 pub const FRENCH_TOKENIZER: &str = "fr_folded_stem";
 
-/// Value of the `language_match` field for an event that declares no language, so that a
-/// language filter can match it with one term. It cannot collide with an ISO 639-1 code.
-pub const NO_LANGUAGE: &str = "*";
-
 /// Tokens longer than this many bytes are dropped: they are URLs, hashes or base64, never
 /// words a participant types.
 const MAX_TOKEN_BYTES: usize = 40;
@@ -41,8 +37,6 @@ pub struct Fields {
     pub audience: Field,
     /// ISO 639-1 codes, one value each; absent when the event declares none.
     pub languages: Field,
-    /// The languages plus [`NO_LANGUAGE`] when there are none, for filtering only.
-    pub language_match: Field,
     pub country: Field,
     /// Start instant, UTC seconds since the Unix epoch.
     pub start: Field,
@@ -71,7 +65,8 @@ impl Fields {
 pub fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
 
-    // Raw keyword fields are indexed for filters and fast for facet counts in the collector.
+    // Raw keyword fields are fast because the collector filters and counts facets on them,
+    // and indexed so that term queries can select them too.
     let keyword = STRING | FAST;
     // Positions are not indexed: queries are bags of words, never phrases.
     let text = TextOptions::default().set_indexing_options(
@@ -87,7 +82,6 @@ pub fn build_schema() -> (Schema, Fields) {
         attendance: builder.add_text_field("attendance", keyword.clone()),
         audience: builder.add_text_field("audience", keyword.clone()),
         languages: builder.add_text_field("languages", keyword.clone()),
-        language_match: builder.add_text_field("language_match", STRING),
         country: builder.add_text_field("country", keyword),
         start: builder.add_i64_field("start", INDEXED | FAST),
         latitude: builder.add_f64_field("latitude", INDEXED | FAST),
@@ -134,10 +128,6 @@ pub fn to_document(
     document.add_text(fields.audience, event.audience.as_str());
     for language in &event.languages {
         document.add_text(fields.languages, language);
-        document.add_text(fields.language_match, language);
-    }
-    if event.languages.is_empty() {
-        document.add_text(fields.language_match, NO_LANGUAGE);
     }
     if let Some(country) = &event.location.country {
         document.add_text(fields.country, country);

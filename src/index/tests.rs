@@ -438,15 +438,9 @@ fn geo_search_around_north_pole() {
 
 #[test]
 fn bounding_box_splits_at_antimeridian() {
-    let geo = GeoFilter {
-        latitude: 0.0,
-        longitude: 179.9,
-        radius_km: Some(100.0),
-    };
+    let bounds = filter::BoundingBox::around(0.0, 179.9, Some(100.0));
 
-    let bounds = query::BoundingBox::around(&geo);
-
-    let query::Longitudes::AcrossAntimeridian { west, east } = bounds.longitudes else {
+    let filter::Longitudes::AcrossAntimeridian { west, east } = bounds.longitudes else {
         panic!("expected a split box, got {bounds:?}");
     };
     assert!((west - 179.0).abs() < 0.01, "west {west}");
@@ -455,15 +449,9 @@ fn bounding_box_splits_at_antimeridian() {
 
 #[test]
 fn bounding_box_covers_all_longitudes_near_pole() {
-    let geo = GeoFilter {
-        latitude: -89.5,
-        longitude: 10.0,
-        radius_km: Some(100.0),
-    };
+    let bounds = filter::BoundingBox::around(-89.5, 10.0, Some(100.0));
 
-    let bounds = query::BoundingBox::around(&geo);
-
-    assert_eq!(bounds.longitudes, query::Longitudes::All);
+    assert_eq!(bounds.longitudes, filter::Longitudes::All);
     assert_eq!(bounds.min_latitude, -90.0);
 }
 
@@ -768,8 +756,8 @@ fn replace_source_keeps_other_sources() {
     beta.source = "beta".to_owned();
     index.replace_source("beta", &[beta], 2).unwrap();
 
-    let kept = events().into_iter().take(2).collect::<Vec<_>>();
-    index.replace_source("alpha", &kept, 3).unwrap();
+    let remaining = events().into_iter().take(2).collect::<Vec<_>>();
+    index.replace_source("alpha", &remaining, 3).unwrap();
 
     let results = index.search(&query()).unwrap();
     assert_eq!(
@@ -785,6 +773,30 @@ fn replace_source_keeps_other_sources() {
         ]
     );
     assert_eq!(index.generation(), Some(3));
+}
+
+#[test]
+fn date_ties_across_segments_sort_by_id() {
+    let (_dir, index) = indexed();
+    let mut early = build(spec("x", "FresqueClimat", "Atelier", 1, None));
+    early.id = "aaa~x".to_owned();
+    early.source = "aaa".to_owned();
+    index.replace_source("aaa", &[early], 2).unwrap();
+    let request = SearchQuery {
+        limit: 3,
+        ..query()
+    };
+
+    let results = index.search(&request).unwrap();
+
+    assert_eq!(
+        results
+            .events
+            .iter()
+            .map(|hit| hit.event.id.as_str())
+            .collect::<Vec<_>>(),
+        ["aaa~x", "alpha~lyon-climate", "alpha~villeurbanne-tie-a"]
+    );
 }
 
 #[test]
@@ -936,4 +948,105 @@ fn index_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
 
     assert_send_sync::<Index>();
+}
+
+/// Times typical searches over 100,000 synthetic events. Run it in release mode:
+/// `cargo test --release --lib index::tests::search_latency -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark, slow in debug builds"]
+fn search_latency_at_100k_events() {
+    let dir = TempDir::new().unwrap();
+    let (index, _) = open(dir.path());
+    let workshops = [
+        "FresqueClimat",
+        "FresqueOceane",
+        "FresqueNumerique",
+        "FresqueBiodiversite",
+    ];
+    let template = build(spec("template", "FresqueClimat", "Atelier", 1, None));
+    // A linear congruential generator keeps the data identical between runs.
+    let mut state: u64 = 42;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let events: Vec<Event> = (0..100_000)
+        .map(|i| {
+            let mut event = template.clone();
+            event.id = format!("alpha~{i:06}");
+            event.workshop = workshops[i % workshops.len()].to_owned();
+            event.title = format!("Atelier numéro {}", i % 1000);
+            event.start =
+                (now() + chrono::Duration::minutes((next() * 525_600.0) as i64)).fixed_offset();
+            if i % 10 != 0 {
+                event.attendance = Attendance::InPerson;
+                event.location.latitude = Some(43.0 + next() * 6.0);
+                event.location.longitude = Some(-1.0 + next() * 8.0);
+                event.location.city = Some(format!("Ville {}", i % 5000));
+            }
+            event
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    index.rebuild(events, 1).unwrap();
+    println!(
+        "rebuild: {:?}, segments: {}",
+        started.elapsed(),
+        index.reader.searcher().segment_readers().len()
+    );
+
+    let cases = [
+        ("upcoming", query()),
+        ("near lyon 50 km", near(LYON.0, LYON.1, Some(50.0))),
+        (
+            "near lyon 50 km by distance",
+            SearchQuery {
+                sort: Sort::Distance,
+                include_online: true,
+                ..near(LYON.0, LYON.1, Some(50.0))
+            },
+        ),
+        (
+            "unlimited by distance",
+            SearchQuery {
+                sort: Sort::Distance,
+                ..near(LYON.0, LYON.1, None)
+            },
+        ),
+        ("text", with_text("atelier numero")),
+        (
+            "text by relevance",
+            SearchQuery {
+                sort: Sort::Relevance,
+                ..with_text("numérique")
+            },
+        ),
+        (
+            "workshop and language",
+            SearchQuery {
+                workshops: vec!["FresqueOceane".to_owned()],
+                languages: vec!["fr".to_owned()],
+                ..query()
+            },
+        ),
+    ];
+    for (name, mut request) in cases {
+        request.limit = 20;
+        let mut times: Vec<std::time::Duration> = (0..200)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                let results = index.search(&request).unwrap();
+                std::hint::black_box(results);
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        let total = index.search(&request).unwrap().total;
+        println!(
+            "{name:32} total {total:6}  p50 {:?}  p99 {:?}",
+            times[100], times[197]
+        );
+    }
 }
