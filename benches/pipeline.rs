@@ -52,7 +52,10 @@ const TITLES: &[&str] = &[
 ];
 
 fn main() -> anyhow::Result<()> {
-    let size: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);
+    let size: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run(size))
 }
@@ -61,7 +64,10 @@ async fn run(size: usize) -> anyhow::Result<()> {
     let work = tempfile::tempdir()?;
     let generated = Instant::now();
     let pages = write_feed(work.path(), size)?;
-    eprintln!("generated {size} events in {pages} pages in {:?}", generated.elapsed());
+    eprintln!(
+        "generated {size} events in {pages} pages in {:?}",
+        generated.elapsed()
+    );
 
     let sources = "[[source]]\nid = \"bench\"\nkind = \"openfresque\"\nurl = \"feed-1.json\"\ntime_zone = \"Europe/Paris\"\ncountry = \"FR\"\nlanguage = \"fr\"\n";
     let config = Config::parse(sources, work.path()).map_err(|p| anyhow::anyhow!("{p:?}"))?;
@@ -81,8 +87,14 @@ async fn run(size: usize) -> anyhow::Result<()> {
 
     println!("| step | events | time |");
     println!("|---|---:|---:|");
-    println!("| cold ingest: parse, normalize, store, index | {searchable} | {} |", format_duration(cold));
-    println!("| re-ingest of the unchanged feed | {searchable} | {} |", format_duration(unchanged));
+    println!(
+        "| cold ingest: parse, normalize, store, index | {searchable} | {} |",
+        format_duration(cold)
+    );
+    println!(
+        "| re-ingest of the unchanged feed | {searchable} | {} |",
+        format_duration(unchanged)
+    );
     println!();
 
     let gazetteer = app.state.gazetteer.clone();
@@ -90,23 +102,30 @@ async fn run(size: usize) -> anyhow::Result<()> {
     println!("| query | total | p50 | p99 |");
     println!("|---|---:|---:|---:|");
     for raw in QUERIES {
-        let query = parse_event_search(raw, &gazetteer, now).map_err(|e| anyhow::anyhow!("{raw}: {}", e.message))?.query;
+        let query = parse_event_search(raw, &gazetteer, now)
+            .map_err(|e| anyhow::anyhow!("{raw}: {}", e.message))?
+            .query;
         let index = app.state.index.clone();
-        let (total, mut times) = tokio::task::spawn_blocking(move || -> anyhow::Result<(usize, Vec<Duration>)> {
-            let total = index.search(&query)?.total;
-            let mut times = Vec::with_capacity(QUERY_RUNS);
-            for _ in 0..QUERY_RUNS {
-                let started = Instant::now();
-                std::hint::black_box(index.search(&query)?);
-                times.push(started.elapsed());
-            }
-            Ok((total, times))
-        })
-        .await??;
+        let (total, mut times) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(usize, Vec<Duration>)> {
+                let total = index.search(&query)?.total;
+                let mut times = Vec::with_capacity(QUERY_RUNS);
+                for _ in 0..QUERY_RUNS {
+                    let started = Instant::now();
+                    std::hint::black_box(index.search(&query)?);
+                    times.push(started.elapsed());
+                }
+                Ok((total, times))
+            })
+            .await??;
         times.sort();
         let p50 = times[times.len() / 2];
         let p99 = times[times.len() * 99 / 100];
-        println!("| `{raw}` | {total} | {} | {} |", format_duration(p50), format_duration(p99));
+        println!(
+            "| `{raw}` | {total} | {} | {} |",
+            format_duration(p50),
+            format_duration(p99)
+        );
     }
     Ok(())
 }
@@ -180,7 +199,10 @@ fn write_feed(directory: &Path, size: usize) -> anyhow::Result<usize> {
             "next": next,
             "events": chunk,
         });
-        std::fs::write(directory.join(format!("feed-{}.json", number + 1)), serde_json::to_vec(&page)?)?;
+        std::fs::write(
+            directory.join(format!("feed-{}.json", number + 1)),
+            serde_json::to_vec(&page)?,
+        )?;
     }
     Ok(pages.len())
 }

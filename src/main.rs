@@ -44,7 +44,7 @@ enum Command {
     /// Fetch every enabled source once (or only one), store and index the events, and exit.
     Fetch(FetchArgs),
     /// Search the local index from the terminal, with the same filters as the HTTP API.
-    Search(SearchArgs),
+    Search(Box<SearchArgs>),
 }
 
 #[derive(Args)]
@@ -144,7 +144,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Fetch(args) => fetch(args).await,
-            Command::Search(args) => search(args).await,
+            Command::Search(args) => search(*args).await,
         }
     });
     match result {

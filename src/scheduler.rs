@@ -350,8 +350,9 @@ impl Aggregator {
         mut on_done: impl FnMut(&SourceRun),
     ) -> Vec<SourceRun> {
         let mut tasks = tokio::task::JoinSet::new();
-        for source in config.enabled_sources().cloned() {
+        for source in config.enabled_sources() {
             let aggregator = self.clone();
+            let source = source.clone();
             tasks.spawn(async move { aggregator.run_source(&source).await });
         }
         let mut runs = Vec::new();

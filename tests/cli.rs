@@ -13,6 +13,11 @@ fn binary() -> Command {
     command
 }
 
+async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    let text = client.get(url).send().await.unwrap().text().await.unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 #[test]
 fn serve_answers_search_on_bundled_examples() {
     let data = tempfile::tempdir().unwrap();
@@ -41,19 +46,26 @@ fn serve_answers_search_on_bundled_examples() {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
+            let health: serde_json::Value = get_json(&client, &format!("{base}/healthz")).await;
             if health["searchable_events"].as_u64().unwrap_or(0) > 50 || Instant::now() > deadline {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        client.get(format!("{base}/api/v1/events?near=Lyon&radius_km=30&from=2026-12-01")).send().await.unwrap().json().await.unwrap()
+        get_json(
+            &client,
+            &format!("{base}/api/v1/events?near=Lyon&radius_km=30&from=2026-12-01"),
+        )
+        .await
     });
 
     assert!(body["total"].as_u64().unwrap() >= 10, "{body}");
     assert!(body["events"][0]["distance_km"].as_f64().unwrap() <= 30.0);
 
-    let terminated = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(terminated.success());
     let status = server.wait().unwrap();
     assert!(status.success(), "serve exited with {status} after SIGTERM");
@@ -63,56 +75,115 @@ fn serve_answers_search_on_bundled_examples() {
 fn fetch_then_search_from_terminal() {
     let data = tempfile::tempdir().unwrap();
 
-    let fetch = binary().args(["fetch", "--data-dir"]).arg(data.path()).output().unwrap();
+    let fetch = binary()
+        .args(["fetch", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
     let table = String::from_utf8_lossy(&fetch.stdout);
 
-    assert!(fetch.status.success(), "{table}\n{}", String::from_utf8_lossy(&fetch.stderr));
-    assert!(table.lines().any(|l| l.starts_with("collectif-fresques-lyon") && l.contains("stored")), "{table}");
+    assert!(
+        fetch.status.success(),
+        "{table}\n{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("collectif-fresques-lyon") && l.contains("stored")),
+        "{table}"
+    );
 
     let search = binary()
-        .args(["search", "--near", "Lyon", "--radius-km", "30", "--from", "2026-12-01", "--data-dir"])
+        .args([
+            "search",
+            "--near",
+            "Lyon",
+            "--radius-km",
+            "30",
+            "--from",
+            "2026-12-01",
+            "--data-dir",
+        ])
         .arg(data.path())
         .arg("numerique")
         .output()
         .unwrap();
     let results = String::from_utf8_lossy(&search.stdout);
 
-    assert!(search.status.success(), "{}", String::from_utf8_lossy(&search.stderr));
+    assert!(
+        search.status.success(),
+        "{}",
+        String::from_utf8_lossy(&search.stderr)
+    );
     assert!(results.starts_with("near Lyon (FR)"), "{results}");
-    assert!(results.contains("Fresque du Numérique – Jean Macé"), "{results}");
+    assert!(
+        results.contains("Fresque du Numérique – Jean Macé"),
+        "{results}"
+    );
 }
 
 #[test]
 fn search_rejects_bad_filter_with_accepted_values() {
     let data = tempfile::tempdir().unwrap();
 
-    let search = binary().args(["search", "--sort", "price", "--data-dir"]).arg(data.path()).output().unwrap();
+    let search = binary()
+        .args(["search", "--sort", "price", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
     let message = String::from_utf8_lossy(&search.stderr);
 
     assert_eq!(search.status.code(), Some(1));
-    assert!(message.contains("unknown sort \"price\" (accepted: date, distance, relevance)"), "{message}");
+    assert!(
+        message.contains("unknown sort \"price\" (accepted: date, distance, relevance)"),
+        "{message}"
+    );
 }
 
 #[test]
 fn invalid_sources_file_lists_problems_with_lines() {
     let dir = tempfile::tempdir().unwrap();
     let sources = dir.path().join("sources.toml");
-    std::fs::write(&sources, "[[source]]\nid = \"a\"\nkind = \"rss\"\nurl = \"a.xml\"\ntime_zone = \"Mars/Olympus\"\n").unwrap();
+    std::fs::write(
+        &sources,
+        "[[source]]\nid = \"a\"\nkind = \"rss\"\nurl = \"a.xml\"\ntime_zone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
 
-    let fetch = binary().args(["fetch", "--sources"]).arg(&sources).arg("--data-dir").arg(dir.path().join("data")).output().unwrap();
+    let fetch = binary()
+        .args(["fetch", "--sources"])
+        .arg(&sources)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
     let message = String::from_utf8_lossy(&fetch.stderr);
 
     assert_eq!(fetch.status.code(), Some(1));
-    assert!(message.contains("line 1: source \"a\": unknown kind \"rss\""), "{message}");
-    assert!(message.contains("unknown time zone \"Mars/Olympus\""), "{message}");
-    assert!(!Path::new(&dir.path().join("data")).exists(), "nothing is written for an invalid file");
+    assert!(
+        message.contains("line 1: source \"a\": unknown kind \"rss\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("unknown time zone \"Mars/Olympus\""),
+        "{message}"
+    );
+    assert!(
+        !Path::new(&dir.path().join("data")).exists(),
+        "nothing is written for an invalid file"
+    );
 }
 
 #[test]
 fn fetch_unknown_source_names_known_ones() {
     let data = tempfile::tempdir().unwrap();
 
-    let fetch = binary().args(["fetch", "--source", "nope", "--data-dir"]).arg(data.path()).output().unwrap();
+    let fetch = binary()
+        .args(["fetch", "--source", "nope", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
     let message = String::from_utf8_lossy(&fetch.stderr);
 
     assert_eq!(fetch.status.code(), Some(1));

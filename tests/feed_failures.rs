@@ -13,9 +13,30 @@ use multifresque::scheduler::RunOutcome;
 fn three_events() -> String {
     feed(
         vec![
-            event("lyon-1", "Fresque du Climat à Lyon", 10, "Lyon", 45.7640, 4.8357),
-            event("villeurbanne-1", "Fresque du Climat à Villeurbanne", 12, "Villeurbanne", 45.7719, 4.8902),
-            event("paris-1", "Fresque du Climat à Paris", 14, "Paris", 48.8566, 2.3522),
+            event(
+                "lyon-1",
+                "Fresque du Climat à Lyon",
+                10,
+                "Lyon",
+                45.7640,
+                4.8357,
+            ),
+            event(
+                "villeurbanne-1",
+                "Fresque du Climat à Villeurbanne",
+                12,
+                "Villeurbanne",
+                45.7719,
+                4.8902,
+            ),
+            event(
+                "paris-1",
+                "Fresque du Climat à Paris",
+                14,
+                "Paris",
+                48.8566,
+                2.3522,
+            ),
         ],
         None,
     )
@@ -24,7 +45,11 @@ fn three_events() -> String {
 async fn service_with_feed(body: String) -> (FeedServer, TestService) {
     let feeds = FeedServer::start().await;
     feeds.set("climat.json", Behaviour::Serve(body));
-    let service = TestService::start(&openfresque_source("climat", &feeds.url("climat.json")), Path::new(".")).await;
+    let service = TestService::start(
+        &openfresque_source("climat", &feeds.url("climat.json")),
+        Path::new("."),
+    )
+    .await;
     (feeds, service)
 }
 
@@ -36,7 +61,10 @@ fn failed(outcome: &RunOutcome) -> bool {
 async fn broken_feed_keeps_last_good_events() {
     let (feeds, service) = service_with_feed(three_events()).await;
     let runs = service.fetch_all().await;
-    assert!(matches!(runs[0].outcome, RunOutcome::Stored { kept: 3, .. }), "{runs:?}");
+    assert!(
+        matches!(runs[0].outcome, RunOutcome::Stored { kept: 3, .. }),
+        "{runs:?}"
+    );
     let before = service.search_ids("").await;
     assert_eq!(before.len(), 3);
 
@@ -44,11 +72,17 @@ async fn broken_feed_keeps_last_good_events() {
     let failures = [
         ("HTTP 500", Behaviour::Status(500)),
         ("HTTP 404", Behaviour::Status(404)),
-        ("timeout", Behaviour::Delay(Duration::from_secs(5), three_events())),
+        (
+            "timeout",
+            Behaviour::Delay(Duration::from_secs(5), three_events()),
+        ),
         ("truncated JSON", Behaviour::Serve(truncated)),
         ("empty body", Behaviour::Serve(String::new())),
         ("no events", Behaviour::Serve(feed(vec![], None))),
-        ("HTML error page", Behaviour::Serve("<html><body>Maintenance</body></html>".to_owned())),
+        (
+            "HTML error page",
+            Behaviour::Serve("<html><body>Maintenance</body></html>".to_owned()),
+        ),
     ];
     for (name, behaviour) in failures {
         feeds.set("climat.json", behaviour);
@@ -71,16 +105,36 @@ async fn withdrawn_event_disappears_from_search() {
         "climat.json",
         Behaviour::Serve(feed(
             vec![
-                event("lyon-1", "Fresque du Climat à Lyon", 10, "Lyon", 45.7640, 4.8357),
-                event("paris-1", "Fresque du Climat à Paris", 14, "Paris", 48.8566, 2.3522),
+                event(
+                    "lyon-1",
+                    "Fresque du Climat à Lyon",
+                    10,
+                    "Lyon",
+                    45.7640,
+                    4.8357,
+                ),
+                event(
+                    "paris-1",
+                    "Fresque du Climat à Paris",
+                    14,
+                    "Paris",
+                    48.8566,
+                    2.3522,
+                ),
             ],
             None,
         )),
     );
     let runs = service.fetch_all().await;
 
-    assert!(matches!(&runs[0].outcome, RunOutcome::Stored { applied, .. } if applied.withdrawn == 1), "{runs:?}");
-    assert_eq!(service.search_ids("").await, vec!["climat~lyon-1", "climat~paris-1"]);
+    assert!(
+        matches!(&runs[0].outcome, RunOutcome::Stored { applied, .. } if applied.withdrawn == 1),
+        "{runs:?}"
+    );
+    assert_eq!(
+        service.search_ids("").await,
+        vec!["climat~lyon-1", "climat~paris-1"]
+    );
     let (status, body) = service.get("/api/v1/events/climat~villeurbanne-1").await;
     assert_eq!(status, 200);
     assert!(body["withdrawn_at"].is_string(), "{body}");
@@ -102,20 +156,43 @@ async fn unchanged_feed_is_not_reindexed() {
 #[tokio::test]
 async fn pages_are_followed_through_next() {
     let feeds = FeedServer::start().await;
-    feeds.set("page-1.json", Behaviour::Serve(feed(vec![event("a", "Fresque A", 3, "Lyon", 45.76, 4.83)], Some("page-2.json"))));
-    feeds.set("page-2.json", Behaviour::Serve(feed(vec![event("b", "Fresque B", 4, "Lyon", 45.76, 4.83)], None)));
-    let service = TestService::start(&openfresque_source("paged", &feeds.url("page-1.json")), Path::new(".")).await;
+    feeds.set(
+        "page-1.json",
+        Behaviour::Serve(feed(
+            vec![event("a", "Fresque A", 3, "Lyon", 45.76, 4.83)],
+            Some("page-2.json"),
+        )),
+    );
+    feeds.set(
+        "page-2.json",
+        Behaviour::Serve(feed(
+            vec![event("b", "Fresque B", 4, "Lyon", 45.76, 4.83)],
+            None,
+        )),
+    );
+    let service = TestService::start(
+        &openfresque_source("paged", &feeds.url("page-1.json")),
+        Path::new("."),
+    )
+    .await;
 
     let runs = service.fetch_all().await;
 
-    assert!(matches!(runs[0].outcome, RunOutcome::Stored { kept: 2, .. }), "{runs:?}");
+    assert!(
+        matches!(runs[0].outcome, RunOutcome::Stored { kept: 2, .. }),
+        "{runs:?}"
+    );
 }
 
 #[tokio::test]
 async fn page_loop_fails_without_losing_events() {
     let feeds = FeedServer::start().await;
     feeds.set("loop.json", Behaviour::Serve(three_events()));
-    let service = TestService::start(&openfresque_source("looping", &feeds.url("loop.json")), Path::new(".")).await;
+    let service = TestService::start(
+        &openfresque_source("looping", &feeds.url("loop.json")),
+        Path::new("."),
+    )
+    .await;
     service.fetch_all().await;
 
     let looping = three_events().replace("\"next\":null", "\"next\":\"loop.json\"");
@@ -131,12 +208,19 @@ async fn one_failing_source_leaves_others_alone() {
     let feeds = FeedServer::start().await;
     feeds.set("good.json", Behaviour::Serve(three_events()));
     feeds.set("bad.json", Behaviour::Status(503));
-    let sources = format!("{}\n{}", openfresque_source("good", &feeds.url("good.json")), openfresque_source("bad", &feeds.url("bad.json")));
+    let sources = format!(
+        "{}\n{}",
+        openfresque_source("good", &feeds.url("good.json")),
+        openfresque_source("bad", &feeds.url("bad.json"))
+    );
     let service = TestService::start(&sources, Path::new(".")).await;
 
     let runs = service.fetch_all().await;
 
     assert!(failed(&runs[0].outcome), "{runs:?}");
-    assert!(matches!(runs[1].outcome, RunOutcome::Stored { kept: 3, .. }), "{runs:?}");
+    assert!(
+        matches!(runs[1].outcome, RunOutcome::Stored { kept: 3, .. }),
+        "{runs:?}"
+    );
     assert_eq!(service.search_ids("").await.len(), 3);
 }

@@ -23,28 +23,53 @@ fn events(body: &Value) -> &Vec<Value> {
 }
 
 fn ids(body: &Value) -> Vec<String> {
-    events(body).iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
+    events(body)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn near_lyon_returns_only_close_events_by_date() {
     let service = examples().await;
 
-    let (status, body) = service.get(&format!("/api/v1/events?near=Lyon&radius_km=30&limit=100&{FROM}")).await;
+    let (status, body) = service
+        .get(&format!(
+            "/api/v1/events?near=Lyon&radius_km=30&limit=100&{FROM}"
+        ))
+        .await;
 
     assert_eq!(status, 200, "{body}");
     let found = ids(&body);
-    assert!(found.contains(&"fresque-du-climat~fdc-11402".to_owned()), "Part-Dieu: {found:?}");
-    assert!(found.contains(&"fresque-du-climat~fdc-11408".to_owned()), "Villeurbanne, placed by the gazetteer: {found:?}");
-    assert!(!found.contains(&"fresque-du-climat~fdc-11452".to_owned()), "Saint-Étienne is about 50 km away");
-    assert!(!found.contains(&"fresque-du-climat~fdc-11441".to_owned()), "Grenoble is about 95 km away");
-    assert!(!found.contains(&"fresque-du-climat~fdc-11415".to_owned()), "Paris");
+    assert!(
+        found.contains(&"fresque-du-climat~fdc-11402".to_owned()),
+        "Part-Dieu: {found:?}"
+    );
+    assert!(
+        found.contains(&"fresque-du-climat~fdc-11408".to_owned()),
+        "Villeurbanne, placed by the gazetteer: {found:?}"
+    );
+    assert!(
+        !found.contains(&"fresque-du-climat~fdc-11452".to_owned()),
+        "Saint-Étienne is about 50 km away"
+    );
+    assert!(
+        !found.contains(&"fresque-du-climat~fdc-11441".to_owned()),
+        "Grenoble is about 95 km away"
+    );
+    assert!(
+        !found.contains(&"fresque-du-climat~fdc-11415".to_owned()),
+        "Paris"
+    );
     assert_eq!(body["total"].as_u64().unwrap() as usize, found.len());
     let mut previous = String::new();
     for event in events(&body) {
         let distance = event["distance_km"].as_f64().unwrap();
         assert!(distance <= 30.0, "{event}");
-        let start = chrono::DateTime::parse_from_rfc3339(event["start"].as_str().unwrap()).unwrap().to_utc().to_rfc3339();
+        let start = chrono::DateTime::parse_from_rfc3339(event["start"].as_str().unwrap())
+            .unwrap()
+            .to_utc()
+            .to_rfc3339();
         assert!(start >= previous, "not sorted by date at {event}");
         previous = start;
     }
@@ -55,8 +80,16 @@ async fn near_lyon_returns_only_close_events_by_date() {
 async fn postal_code_searches_like_city() {
     let service = examples().await;
 
-    let (_, by_city) = service.get(&format!("/api/v1/events?near=Lyon&radius_km=30&limit=100&{FROM}")).await;
-    let (status, by_code) = service.get(&format!("/api/v1/events?near=69003&radius_km=30&limit=100&{FROM}")).await;
+    let (_, by_city) = service
+        .get(&format!(
+            "/api/v1/events?near=Lyon&radius_km=30&limit=100&{FROM}"
+        ))
+        .await;
+    let (status, by_code) = service
+        .get(&format!(
+            "/api/v1/events?near=69003&radius_km=30&limit=100&{FROM}"
+        ))
+        .await;
 
     assert_eq!(status, 200, "{by_code}");
     let mut city_ids = ids(&by_city);
@@ -70,12 +103,20 @@ async fn postal_code_searches_like_city() {
 async fn text_without_accent_finds_accented_title() {
     let service = examples().await;
 
-    let (_, body) = service.get(&format!("/api/v1/events?q=numerique&limit=100&{FROM}")).await;
+    let (_, body) = service
+        .get(&format!("/api/v1/events?q=numerique&limit=100&{FROM}"))
+        .await;
 
-    assert!(ids(&body).contains(&"collectif-fresques-lyon~cfl-2026-101".to_owned()), "{body}");
+    assert!(
+        ids(&body).contains(&"collectif-fresques-lyon~cfl-2026-101".to_owned()),
+        "{body}"
+    );
     for event in events(&body) {
         let text = format!("{} {}", event["title"], event["workshop"]).to_lowercase();
-        assert!(text.contains("numérique") || text.contains("numerique"), "{event}");
+        assert!(
+            text.contains("numérique") || text.contains("numerique"),
+            "{event}"
+        );
     }
 }
 
@@ -83,10 +124,18 @@ async fn text_without_accent_finds_accented_title() {
 async fn family_word_finds_its_sessions() {
     let service = examples().await;
 
-    let (_, body) = service.get(&format!("/api/v1/events?q=climat&limit=100&{FROM}")).await;
+    let (_, body) = service
+        .get(&format!("/api/v1/events?q=climat&limit=100&{FROM}"))
+        .await;
 
-    let climate = events(&body).iter().filter(|e| e["workshop"] == "FresqueClimat").count();
-    assert!(climate >= 20, "only {climate} Fresque du Climat sessions for q=climat");
+    let climate = events(&body)
+        .iter()
+        .filter(|e| e["workshop"] == "FresqueClimat")
+        .count();
+    assert!(
+        climate >= 20,
+        "only {climate} Fresque du Climat sessions for q=climat"
+    );
 }
 
 #[tokio::test]
@@ -96,30 +145,64 @@ async fn facets_count_the_whole_result() {
     let (_, body) = service.get(&format!("/api/v1/events?limit=1&{FROM}")).await;
 
     let total = body["total"].as_u64().unwrap();
-    let by_workshop: u64 = body["facets"]["workshop"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let by_workshop: u64 = body["facets"]["workshop"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(by_workshop, total);
     assert_eq!(events(&body).len(), 1);
-    assert!(body["facets"]["attendance"]["online"].as_u64().unwrap() >= 2, "{}", body["facets"]);
-    assert!(body["facets"]["workshop"]["FresqueDesMontagnes"].as_u64().unwrap() == 2, "{}", body["facets"]);
+    assert!(
+        body["facets"]["attendance"]["online"].as_u64().unwrap() >= 2,
+        "{}",
+        body["facets"]
+    );
+    assert!(
+        body["facets"]["workshop"]["FresqueDesMontagnes"]
+            .as_u64()
+            .unwrap()
+            == 2,
+        "{}",
+        body["facets"]
+    );
 }
 
 #[tokio::test]
 async fn unknown_family_is_kept_and_filterable() {
     let service = examples().await;
 
-    let found = service.search_ids(&format!("workshop=FresqueDesMontagnes&{FROM}")).await;
+    let found = service
+        .search_ids(&format!("workshop=FresqueDesMontagnes&{FROM}"))
+        .await;
 
-    assert_eq!(found, vec!["collectif-fresques-lyon~cfl-2027-105", "collectif-fresques-lyon~cfl-2027-114"]);
+    assert_eq!(
+        found,
+        vec![
+            "collectif-fresques-lyon~cfl-2027-105",
+            "collectif-fresques-lyon~cfl-2027-114"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn every_format_contributes_events() {
     let service = examples().await;
 
-    let (_, body) = service.get(&format!("/api/v1/events?limit=100&{FROM}")).await;
+    let (_, body) = service
+        .get(&format!("/api/v1/events?limit=100&{FROM}"))
+        .await;
 
-    for source in ["fresque-du-climat", "collectif-fresques-lyon", "fresque-biodiversite-lyon", "trouver-une-fresque-export"] {
-        assert!(events(&body).iter().any(|e| e["source"] == source), "no event from {source}");
+    for source in [
+        "fresque-du-climat",
+        "collectif-fresques-lyon",
+        "fresque-biodiversite-lyon",
+        "trouver-une-fresque-export",
+    ] {
+        assert!(
+            events(&body).iter().any(|e| e["source"] == source),
+            "no event from {source}"
+        );
     }
 }
 
@@ -128,10 +211,17 @@ async fn rejected_entries_are_counted_per_source() {
     let service = examples().await;
 
     let statuses = service.app.state.store.source_statuses().unwrap();
-    let collective = statuses.iter().find(|s| s.id == "collectif-fresques-lyon").unwrap();
+    let collective = statuses
+        .iter()
+        .find(|s| s.id == "collectif-fresques-lyon")
+        .unwrap();
 
     assert_eq!(collective.events_rejected, 2);
-    let reasons: Vec<&str> = collective.rejections.iter().map(|r| r.reason.as_str()).collect();
+    let reasons: Vec<&str> = collective
+        .rejections
+        .iter()
+        .map(|r| r.reason.as_str())
+        .collect();
     assert_eq!(reasons, vec!["invalid_start", "missing_title"]);
 }
 
@@ -187,9 +277,18 @@ async fn hostile_input_never_causes_server_error() {
 
         assert!(status == 200 || status == 400, "{query}: {status} {body}");
     }
-    for path in ["/api/v1/events/%00", "/api/v1/events/..%2F..%2Fetc", &format!("/api/v1/events/{long}"), "/api/v1/places?q=%FF%FE", "/nope"] {
+    for path in [
+        "/api/v1/events/%00",
+        "/api/v1/events/..%2F..%2Fetc",
+        &format!("/api/v1/events/{long}"),
+        "/api/v1/places?q=%FF%FE",
+        "/nope",
+    ] {
         let (status, _) = service.get(path).await;
-        assert!(status == 404 || status == 200 || status == 400, "{path}: {status}");
+        assert!(
+            status == 404 || status == 200 || status == 400,
+            "{path}: {status}"
+        );
     }
 }
 
@@ -197,7 +296,9 @@ async fn hostile_input_never_causes_server_error() {
 async fn single_event_and_lookups() {
     let service = examples().await;
 
-    let (status, event) = service.get("/api/v1/events/fresque-du-climat~fdc-11402").await;
+    let (status, event) = service
+        .get("/api/v1/events/fresque-du-climat~fdc-11402")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(event["title"], "Fresque du Climat – Part-Dieu");
     assert_eq!(event["time_zone"], "Europe/Paris");
@@ -216,5 +317,8 @@ async fn single_event_and_lookups() {
 
     let (status, health) = service.get("/healthz").await;
     assert_eq!(status, 200);
-    assert!(health["searchable_events"].as_u64().unwrap() > 50, "{health}");
+    assert!(
+        health["searchable_events"].as_u64().unwrap() > 50,
+        "{health}"
+    );
 }

@@ -272,12 +272,15 @@ fn many(pairs: &[(String, String)], name: &str) -> Result<Vec<String>, ApiError>
     Ok(values)
 }
 
+/// Latitude and longitude in degrees.
+type Center = (f64, f64);
+
 fn geo_center(
     near: Option<&str>,
     lat: Option<&str>,
     lon: Option<&str>,
     gazetteer: &Gazetteer,
-) -> Result<(Option<(f64, f64)>, Option<Place>), ApiError> {
+) -> Result<(Option<Center>, Option<Place>), ApiError> {
     match (near, lat, lon) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ApiError::invalid(
             "near",

@@ -52,13 +52,18 @@ impl FeedServer {
             not_modified: Arc::default(),
             requests: Arc::default(),
         };
-        let app = Router::new().route("/{name}", get(serve_feed)).with_state(server.clone());
+        let app = Router::new()
+            .route("/{name}", get(serve_feed))
+            .with_state(server.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         server
     }
 
     pub fn set(&self, name: &str, behaviour: Behaviour) {
-        self.routes.lock().unwrap().insert(name.to_owned(), behaviour);
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), behaviour);
     }
 
     pub fn url(&self, name: &str) -> String {
@@ -66,23 +71,40 @@ impl FeedServer {
     }
 }
 
-async fn serve_feed(State(server): State<FeedServer>, UrlPath(name): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn serve_feed(
+    State(server): State<FeedServer>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
     server.requests.fetch_add(1, Ordering::SeqCst);
     let behaviour = server.routes.lock().unwrap().get(&name).cloned();
     match behaviour {
         None => StatusCode::NOT_FOUND.into_response(),
-        Some(Behaviour::Status(status)) => (StatusCode::from_u16(status).unwrap(), "failure").into_response(),
+        Some(Behaviour::Status(status)) => {
+            (StatusCode::from_u16(status).unwrap(), "failure").into_response()
+        }
         Some(Behaviour::Delay(delay, body)) => {
             tokio::time::sleep(delay).await;
             body.into_response()
         }
         Some(Behaviour::Serve(body)) => {
             let etag = format!("\"{:x}\"", multifresque::normalize::fnv1a(body.as_bytes()));
-            if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+            if headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                == Some(etag.as_str())
+            {
                 server.not_modified.fetch_add(1, Ordering::SeqCst);
                 return StatusCode::NOT_MODIFIED.into_response();
             }
-            ([(header::ETAG, etag), (header::CONTENT_TYPE, "application/json".to_owned())], body).into_response()
+            (
+                [
+                    (header::ETAG, etag),
+                    (header::CONTENT_TYPE, "application/json".to_owned()),
+                ],
+                body,
+            )
+                .into_response()
         }
     }
 }
@@ -113,12 +135,19 @@ impl TestService {
     pub async fn start(sources_toml: &str, base_dir: &Path) -> TestService {
         let data = tempfile::tempdir().unwrap();
         let config = Config::parse(sources_toml, base_dir).unwrap();
-        let app = App::open_with(config, data.path(), fast_fetch()).await.unwrap();
+        let app = App::open_with(config, data.path(), fast_fetch())
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = multifresque::http::router(app.state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        TestService { app, base, client: reqwest::Client::new(), _data: data }
+        TestService {
+            app,
+            base,
+            client: reqwest::Client::new(),
+            _data: data,
+        }
     }
 
     /// Runs every enabled source once.
@@ -127,10 +156,18 @@ impl TestService {
     }
 
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {
-        let response = self.client.get(format!("{}{path_and_query}", self.base)).send().await.unwrap();
+        let response = self
+            .client
+            .get(format!("{}{path_and_query}", self.base))
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text));
+        let body = match serde_json::from_str(&text) {
+            Ok(json) => json,
+            Err(_) => Value::String(text),
+        };
         (status, body)
     }
 
@@ -138,7 +175,12 @@ impl TestService {
     pub async fn search_ids(&self, query: &str) -> Vec<String> {
         let (status, body) = self.get(&format!("/api/v1/events?{query}")).await;
         assert_eq!(status, 200, "{query}: {body}");
-        body["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
+        body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 }
 
