@@ -5,6 +5,7 @@
 //! and records the error in the source's status.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,7 +19,7 @@ use crate::config::{Config, Source};
 use crate::event::{Draft, Event, Rejection};
 use crate::fetch::{self, Fetcher, Response};
 use crate::index::Index;
-use crate::normalize::{Normalizer, fnv1a};
+use crate::normalize::Normalizer;
 use crate::places::Gazetteer;
 use crate::store::{Applied, FetchRecord, Outcome, Store, Validators};
 
@@ -67,7 +68,7 @@ pub struct Aggregator {
     fetch_slots: Semaphore,
 }
 
-/// A whole feed read from every page: drafts, rejections, validators and a content hash.
+/// A whole feed read from every page: drafts, rejections and validators.
 struct Read {
     drafts: Vec<Draft>,
     rejections: Vec<Rejection>,
@@ -200,7 +201,7 @@ impl Aggregator {
         }
     }
 
-    /// Fetches and parses every page; `None` when the feed has not changed.
+    /// Fetches every page and parses them; `None` when the feed has not changed.
     async fn read(&self, source: &Source) -> Result<Option<Read>, ReadError> {
         let store = self.store.clone();
         let id = source.id.clone();
@@ -214,23 +215,65 @@ impl Aggregator {
             horizon_days: self.horizon_days,
         };
 
-        let mut read = Read {
-            drafts: Vec::new(),
-            rejections: Vec::new(),
+        let Some(download) = self.download(source, &previous, &context).await? else {
+            return Ok(None);
+        };
+        if previous.content_hash == download.validators.content_hash {
+            return Ok(None);
+        }
+
+        let kind = source.kind;
+        let pages = download.pages;
+        let (drafts, rejections) = tokio::task::spawn_blocking(move || {
+            let mut drafts = Vec::new();
+            let mut rejections = Vec::new();
+            for (location, bytes) in pages {
+                let parsed = adapter::parse(kind, &bytes, &context)
+                    .map_err(|error| ReadError::new(format!("{location}: {error}")))?;
+                drafts.extend(parsed.drafts);
+                rejections.extend(parsed.rejections);
+            }
+            Ok::<_, ReadError>((drafts, rejections))
+        })
+        .await
+        .map_err(|e| ReadError::new(e.to_string()))??;
+
+        Ok(Some(Read {
+            drafts,
+            rejections,
+            validators: download.validators,
+            http_status: download.http_status,
+        }))
+    }
+
+    /// Fetches the first page and every page its `next` links lead to, hashing the bytes;
+    /// `None` when the server answers that the first page has not changed.
+    ///
+    /// NOTE: a 304 on the first page stands for the whole feed, because every page of one
+    /// OpenFresque feed generation carries the same `generated_at`.
+    async fn download(
+        &self,
+        source: &Source,
+        previous: &Validators,
+        context: &Context,
+    ) -> Result<Option<Download>, ReadError> {
+        let mut download = Download {
+            pages: Vec::new(),
             validators: Validators::default(),
             http_status: None,
         };
-        let mut hash = fnv1a(parse_settings(source, &context).as_bytes());
+        let mut hasher = std::hash::DefaultHasher::new();
+        parse_settings(source, context).hash(&mut hasher);
         let mut location = source.location.clone();
         let mut visited = HashSet::new();
-        for page in 0.. {
-            if page == MAX_PAGES {
+        loop {
+            if download.pages.len() == MAX_PAGES {
                 return Err(ReadError::new(format!(
                     "the feed has more than {MAX_PAGES} pages"
                 )));
             }
             visited.insert(location.to_string());
-            let conditional = (page == 0).then_some(&previous);
+            let conditional = download.pages.is_empty().then_some(previous);
             let response = self
                 .fetcher
                 .fetch(&location, &source.headers, conditional)
@@ -239,33 +282,28 @@ impl Aggregator {
                     http_status: error.http_status(),
                     message: format!("{location}: {error}"),
                 })?;
-            let (bytes, status, etag, last_modified) = match response {
-                Response::NotModified => return Ok(None),
-                Response::Body {
-                    bytes,
-                    http_status,
-                    etag,
-                    last_modified,
-                } => (bytes, http_status, etag, last_modified),
+            let Response::Body {
+                bytes,
+                http_status,
+                etag,
+                last_modified,
+            } = response
+            else {
+                return Ok(None);
             };
-            if page == 0 {
-                read.http_status = status;
-                read.validators.etag = etag;
-                read.validators.last_modified = last_modified;
+            if download.pages.is_empty() {
+                download.http_status = http_status;
+                download.validators.etag = etag;
+                download.validators.last_modified = last_modified;
             }
-            hash = hash.rotate_left(5) ^ fnv1a(&bytes);
+            bytes.hash(&mut hasher);
 
-            let kind = source.kind;
-            let page_context = context.clone();
-            let parsed =
-                tokio::task::spawn_blocking(move || adapter::parse(kind, &bytes, &page_context))
-                    .await
-                    .map_err(|e| ReadError::new(e.to_string()))?
-                    .map_err(|error| ReadError::new(format!("{location}: {error}")))?;
-            read.drafts.extend(parsed.drafts);
-            read.rejections.extend(parsed.rejections);
-
-            let Some(next) = parsed.next.filter(|_| kind == Kind::Openfresque) else {
+            let next = match source.kind {
+                Kind::Openfresque => adapter::openfresque::next_link(&bytes),
+                _ => None,
+            };
+            download.pages.push((location.clone(), bytes));
+            let Some(next) = next else {
                 break;
             };
             location = fetch::resolve_next(&location, &next).map_err(ReadError::new)?;
@@ -275,13 +313,8 @@ impl Aggregator {
                 )));
             }
         }
-
-        let content_hash = format!("{hash:016x}");
-        if previous.content_hash.as_deref() == Some(content_hash.as_str()) {
-            return Ok(None);
-        }
-        read.validators.content_hash = Some(content_hash);
-        Ok(Some(read))
+        download.validators.content_hash = Some(format!("{:016x}", hasher.finish()));
+        Ok(Some(download))
     }
 
     /// Normalizes a read feed, stores it and re-indexes the source when anything changed.
@@ -395,7 +428,7 @@ impl Aggregator {
     }
 }
 
-/// Everything besides the bytes that shapes the parsed events, folded into the content hash
+/// Everything besides the bytes that shapes the parsed events, hashed with the content
 /// so that an upgrade or a configuration change re-reads an unchanged feed. Calendars also
 /// depend on the day, because their recurrences are expanded from today.
 fn parse_settings(source: &Source, context: &Context) -> String {
@@ -413,6 +446,13 @@ fn parse_settings(source: &Source, context: &Context) -> String {
         source.language,
         context.horizon_days,
     )
+}
+
+/// The raw pages of one feed, before parsing.
+struct Download {
+    pages: Vec<(crate::config::Location, Vec<u8>)>,
+    validators: Validators,
+    http_status: Option<u16>,
 }
 
 /// Why reading a feed failed, with the HTTP status when the server answered.

@@ -54,6 +54,20 @@ pub fn parse(bytes: &[u8], _context: &Context) -> Result<Parsed, AdapterError> {
     Ok(parsed)
 }
 
+/// The `next` link of a page, read without building its events, so that an unchanged feed
+/// can be recognised before it is parsed. `None` for the last page or an unreadable one.
+pub fn next_link(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        next: Option<String>,
+    }
+
+    let head: Head = serde_json::from_slice(bytes).ok()?;
+    head.next
+        .map(|next| next.trim().to_owned())
+        .filter(|next| !next.is_empty())
+}
+
 fn wrong_format(detail: String) -> AdapterError {
     AdapterError::WrongFormat {
         expected: "OpenFresque v1",
@@ -278,6 +292,14 @@ mod tests {
         let parsed = parse(&bytes, &context()).unwrap();
 
         assert_eq!(parsed.drafts[0].audience, None);
+    }
+
+    #[test]
+    fn next_link_reads_only_the_link() {
+        assert_eq!(next_link(&page(json!([]))).as_deref(), Some("page-2.json"));
+        assert_eq!(next_link(b"{\"next\": null, \"events\": [1, 2]}"), None);
+        assert_eq!(next_link(b"{\"next\": 3}"), None);
+        assert_eq!(next_link(b"{\"next\": \"a\""), None);
     }
 
     #[test]
