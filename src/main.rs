@@ -4,15 +4,19 @@ use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
+use multifresque::Catalog;
 use multifresque::app::App;
 use multifresque::fetch::FetchSettings;
 use multifresque::http::{self, params};
+use multifresque::index::Index;
+use multifresque::places::Gazetteer;
 use multifresque::scheduler::{RunOutcome, SourceRun};
 use multifresque::search::SearchResults;
 
@@ -302,21 +306,26 @@ fn print_runs(runs: &[SourceRun]) {
 async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let query_string = search_query_string(&args);
     let config = multifresque::config::Config::load(&args.data.sources)?;
-    let app = App::open_with(config, &args.data.data_dir, FetchSettings::default()).await?;
-    let search =
-        params::parse_event_search(&query_string, &app.state.gazetteer, chrono::Utc::now())
-            .map_err(|error| {
-                let accepted = if error.accepted.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (accepted: {})", error.accepted.join(", "))
-                };
-                anyhow::anyhow!("{}{accepted}", error.message)
-            })?;
+    let gazetteer = match &config.settings.gazetteer_csv {
+        None => Gazetteer::embedded(),
+        Some(path) => Gazetteer::embedded()
+            .with_csv(path)
+            .with_context(|| format!("cannot load gazetteer {}", path.display()))?,
+    };
+    let search = params::parse_event_search(&query_string, &gazetteer, chrono::Utc::now())
+        .map_err(|error| {
+            let accepted = if error.accepted.is_empty() {
+                String::new()
+            } else {
+                format!(" (accepted: {})", error.accepted.join(", "))
+            };
+            anyhow::anyhow!("{}{accepted}", error.message)
+        })?;
 
-    let index = app.state.index.clone();
-    let query = search.query;
-    let results = tokio::task::spawn_blocking(move || index.search(&query)).await??;
+    // Read-only, so a quick look works while `serve` holds the index writer.
+    let index_dir = args.data.data_dir.join(multifresque::app::INDEX_DIR);
+    let index = Index::open_read_only(&index_dir, Arc::new(Catalog::embedded()))?;
+    let results = tokio::task::spawn_blocking(move || index.search(&search.query)).await??;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {

@@ -62,6 +62,26 @@ fn serve_answers_search_on_bundled_examples() {
     assert!(body["total"].as_u64().unwrap() >= 10, "{body}");
     assert!(body["events"][0]["distance_km"].as_f64().unwrap() <= 30.0);
 
+    // A quick look from the terminal works while the server holds the index writer.
+    let search = binary()
+        .args([
+            "search",
+            "--near",
+            "Lyon",
+            "--from",
+            "2026-12-01",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        search.status.success(),
+        "{}",
+        String::from_utf8_lossy(&search.stderr)
+    );
+    assert!(String::from_utf8_lossy(&search.stdout).contains("Fresque du Climat – Part-Dieu"));
+
     let terminated = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -137,6 +157,24 @@ fn search_rejects_bad_filter_with_accepted_values() {
     assert_eq!(search.status.code(), Some(1));
     assert!(
         message.contains("unknown sort \"price\" (accepted: date, distance, relevance)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn search_before_any_fetch_says_what_to_run() {
+    let data = tempfile::tempdir().unwrap();
+
+    let search = binary()
+        .args(["search", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&search.stderr);
+
+    assert_eq!(search.status.code(), Some(1));
+    assert!(
+        message.contains("run `multifresque fetch` or `multifresque serve` first"),
         "{message}"
     );
 }

@@ -70,6 +70,14 @@ pub enum IndexError {
         #[source]
         source: serde_json::Error,
     },
+    /// An index opened with [`Index::open_read_only`] cannot be updated.
+    #[error("the index was opened read-only")]
+    ReadOnly,
+    /// [`Index::open_read_only`] found no usable index.
+    #[error(
+        "no usable index in {path}: {reason}; run `multifresque fetch` or `multifresque serve` first"
+    )]
+    Unusable { path: PathBuf, reason: String },
     /// A stored document contains no readable event. Rebuilding the index repairs it.
     #[error("stored document {id} is invalid: {reason}")]
     StoredDocument { id: String, reason: String },
@@ -99,7 +107,8 @@ struct CommitPayload {
 pub struct Index {
     fields: Fields,
     catalog: Arc<Catalog>,
-    writer: Mutex<IndexWriter>,
+    /// `None` for an index opened read-only.
+    writer: Option<Mutex<IndexWriter>>,
     reader: IndexReader,
     /// Decoded columns of the reader's segments; the reader holds a weak reference to warm
     /// it on every reload.
@@ -150,24 +159,7 @@ impl Index {
                 },
                 other => IndexError::Tantivy(other),
             })?;
-        let cache = Arc::new(ColumnCache::default());
-        let warmer: Weak<dyn Warmer> = Arc::downgrade(&cache) as Weak<dyn Warmer>;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .warmers(vec![warmer])
-            .try_into()?;
-        let (_, fields) = schema::build_schema();
-
-        let index = Index {
-            fields,
-            catalog,
-            writer: Mutex::new(writer),
-            reader,
-            cache,
-            analyzer: schema::french_analyzer(),
-            generation: Mutex::new(generation),
-        };
+        let index = Index::assemble(&index, catalog, Some(writer), generation)?;
         // A new index records the schema version at once, so that reopening it before the
         // first rebuild does not recreate it.
         if state != OpenState::Ready {
@@ -182,6 +174,45 @@ impl Index {
             "index opened"
         );
         Ok((index, state))
+    }
+
+    /// Opens an existing index for searching only, beside a process that writes it (such as
+    /// `multifresque search` while `multifresque serve` runs). The view is the last commit.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::Unusable`] when the directory holds no index of this schema version.
+    pub fn open_read_only(dir: &Path, catalog: Arc<Catalog>) -> Result<Index, IndexError> {
+        let (index, generation) = open_existing(dir).map_err(|reason| IndexError::Unusable {
+            path: dir.to_owned(),
+            reason,
+        })?;
+        Index::assemble(&index, catalog, None, generation)
+    }
+
+    fn assemble(
+        index: &tantivy::Index,
+        catalog: Arc<Catalog>,
+        writer: Option<IndexWriter>,
+        generation: Option<u64>,
+    ) -> Result<Index, IndexError> {
+        let cache = Arc::new(ColumnCache::default());
+        let warmer: Weak<dyn Warmer> = Arc::downgrade(&cache) as Weak<dyn Warmer>;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![warmer])
+            .try_into()?;
+        let (_, fields) = schema::build_schema();
+        Ok(Index {
+            fields,
+            catalog,
+            writer: writer.map(Mutex::new),
+            reader,
+            cache,
+            analyzer: schema::french_analyzer(),
+            generation: Mutex::new(generation),
+        })
     }
 
     /// The store generation the last commit reflects, `None` for a new index.
@@ -229,7 +260,7 @@ impl Index {
         })();
 
         let added = self.roll_back_on_error(&mut writer, result)?;
-        tracing::info!(
+        tracing::debug!(
             source = source_id,
             documents = added,
             generation,
@@ -269,7 +300,7 @@ impl Index {
         })();
 
         let added = self.roll_back_on_error(&mut writer, result)?;
-        tracing::info!(
+        tracing::debug!(
             documents = added,
             generation,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -377,12 +408,13 @@ impl Index {
     /// Locks the writer. A panic during an earlier update poisons the lock; its pending
     /// operations are then discarded before the writer is used again.
     fn lock_writer(&self) -> Result<MutexGuard<'_, IndexWriter>, IndexError> {
-        match self.writer.lock() {
+        let lock = self.writer.as_ref().ok_or(IndexError::ReadOnly)?;
+        match lock.lock() {
             Ok(writer) => Ok(writer),
             Err(poisoned) => {
                 let mut writer = poisoned.into_inner();
                 writer.rollback()?;
-                self.writer.clear_poison();
+                lock.clear_poison();
                 Ok(writer)
             }
         }

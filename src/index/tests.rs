@@ -879,6 +879,33 @@ fn open_while_locked_fails() {
 }
 
 #[test]
+fn read_only_open_beside_writer_searches() {
+    let (dir, _writer) = indexed();
+
+    let reader = Index::open_read_only(dir.path(), Arc::new(Catalog::embedded())).unwrap();
+
+    assert_eq!(reader.num_docs(), 19);
+    assert_eq!(reader.search(&with_text("grenoble")).unwrap().total, 1);
+    assert!(matches!(
+        reader.rebuild(Vec::new(), 2),
+        Err(IndexError::ReadOnly)
+    ));
+}
+
+#[test]
+fn read_only_open_of_empty_directory_fails() {
+    let dir = TempDir::new().unwrap();
+
+    let result = Index::open_read_only(dir.path(), Arc::new(Catalog::embedded()));
+
+    assert!(
+        matches!(result, Err(IndexError::Unusable { .. })),
+        "{:?}",
+        result.err()
+    );
+}
+
+#[test]
 fn corrupt_meta_recreates_index() {
     let (dir, index) = indexed();
     drop(index);
