@@ -77,6 +77,7 @@ impl App {
         let index = Arc::new(index);
 
         let fetcher = Fetcher::new(fetch)?;
+        fetcher.name_hosts(&config);
         let aggregator = Arc::new(Aggregator::new(
             store.clone(),
             index.clone(),

@@ -227,9 +227,15 @@ impl Aggregator {
         let (drafts, rejections) = tokio::task::spawn_blocking(move || {
             let mut drafts = Vec::new();
             let mut rejections = Vec::new();
-            for (location, bytes) in pages {
-                let parsed = adapter::parse(kind, &bytes, &context)
-                    .map_err(|error| ReadError::new(format!("{location}: {error}")))?;
+            for page in pages {
+                let parsed = adapter::parse(kind, &page.bytes, &context).map_err(|error| {
+                    let served_as = page
+                        .content_type
+                        .filter(|t| !expected_media_type(kind, t))
+                        .map(|t| format!(" (served as {t})"))
+                        .unwrap_or_default();
+                    ReadError::new(format!("{}: {error}{served_as}", page.location))
+                })?;
                 drafts.extend(parsed.drafts);
                 rejections.extend(parsed.rejections);
             }
@@ -274,9 +280,15 @@ impl Aggregator {
             }
             visited.insert(location.to_string());
             let conditional = download.pages.is_empty().then_some(previous);
+            // Secrets go only to the origin the operator wrote, not to where `next` leads.
+            let headers = if same_origin(&location, &source.location) {
+                &source.headers[..]
+            } else {
+                &[]
+            };
             let response = self
                 .fetcher
-                .fetch(&location, &source.headers, conditional)
+                .fetch(&location, headers, conditional)
                 .await
                 .map_err(|error| ReadError {
                     http_status: error.http_status(),
@@ -287,6 +299,7 @@ impl Aggregator {
                 http_status,
                 etag,
                 last_modified,
+                content_type,
             } = response
             else {
                 return Ok(None);
@@ -302,7 +315,11 @@ impl Aggregator {
                 Kind::Openfresque => adapter::openfresque::next_link(&bytes),
                 _ => None,
             };
-            download.pages.push((location.clone(), bytes));
+            download.pages.push(Page {
+                location: location.clone(),
+                bytes,
+                content_type,
+            });
             let Some(next) = next else {
                 break;
             };
@@ -448,9 +465,36 @@ fn parse_settings(source: &Source, context: &Context) -> String {
     )
 }
 
+/// Whether a `Content-Type` is the one a feed of this kind should carry; a failing feed
+/// served as anything else (often an HTML error page) says so in its status.
+fn expected_media_type(kind: Kind, content_type: &str) -> bool {
+    let content_type = content_type.to_ascii_lowercase();
+    match kind {
+        Kind::Ics => content_type.contains("calendar"),
+        Kind::Openfresque | Kind::Tuf => content_type.contains("json"),
+    }
+}
+
+/// Whether two locations share scheme, host and port (files count as one origin).
+fn same_origin(a: &crate::config::Location, b: &crate::config::Location) -> bool {
+    use crate::config::Location;
+    match (a, b) {
+        (Location::Url(a), Location::Url(b)) => a.origin() == b.origin(),
+        (Location::File(_), Location::File(_)) => true,
+        _ => false,
+    }
+}
+
+/// One fetched page, before parsing.
+struct Page {
+    location: crate::config::Location,
+    bytes: Vec<u8>,
+    content_type: Option<String>,
+}
+
 /// The raw pages of one feed, before parsing.
 struct Download {
-    pages: Vec<(crate::config::Location, Vec<u8>)>,
+    pages: Vec<Page>,
     validators: Validators,
     http_status: Option<u16>,
 }

@@ -75,6 +75,9 @@ pub enum AdapterError {
     },
     #[error("feed is empty")]
     Empty,
+    /// JSON must be UTF-8 (RFC 8259); calendars are read lossily instead.
+    #[error("not valid UTF-8 at byte {offset} (line {line}): save the feed as UTF-8")]
+    Encoding { offset: usize, line: usize },
 }
 
 impl From<serde_json::Error> for AdapterError {
@@ -97,8 +100,60 @@ pub fn parse(kind: Kind, bytes: &[u8], context: &Context) -> Result<Parsed, Adap
         return Err(AdapterError::Empty);
     }
     match kind {
-        Kind::Openfresque => openfresque::parse(bytes, context),
+        Kind::Openfresque => openfresque::parse(json_text(bytes)?, context),
         Kind::Ics => ics::parse(bytes, context),
-        Kind::Tuf => tuf::parse(bytes, context),
+        Kind::Tuf => tuf::parse(json_text(bytes)?, context),
+    }
+}
+
+/// The bytes of a JSON feed once checked to be UTF-8, without the byte order mark that
+/// Windows tools write and JSON parsers refuse.
+fn json_text(bytes: &[u8]) -> Result<&[u8], AdapterError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(bytes),
+        Err(error) => {
+            let offset = error.valid_up_to();
+            let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+            Err(AdapterError::Encoding { offset, line })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context {
+            default_time_zone: chrono_tz::Europe::Paris,
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            horizon_days: 365,
+        }
+    }
+
+    #[test]
+    fn json_feed_with_invalid_utf8_names_the_byte() {
+        let bytes = b"[\n{\"id\": \"a\", \"title\": \"Caf\xe9\"}]";
+
+        let error = parse(Kind::Tuf, bytes, &context()).unwrap_err();
+
+        assert!(
+            matches!(
+                error,
+                AdapterError::Encoding {
+                    offset: 27,
+                    line: 2
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn json_feed_may_start_with_a_byte_order_mark() {
+        let parsed = parse(Kind::Tuf, b"\xEF\xBB\xBF[]", &context()).unwrap();
+
+        assert!(parsed.drafts.is_empty());
     }
 }
