@@ -10,6 +10,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::http::AppState;
+use crate::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use crate::index::{Index, OpenState};
 use crate::places::Gazetteer;
 use crate::scheduler::Aggregator;
@@ -96,6 +97,7 @@ impl App {
                 store,
                 catalog,
                 gazetteer,
+                rate_limit: Arc::new(ClientRateLimiter::new(&RateLimitSettings::default())),
             },
         })
     }

@@ -126,11 +126,30 @@ impl Aggregator {
 
     /// Runs one source once: fetch, parse, normalize, store, index.
     pub async fn run_source(&self, source: &Source) -> SourceRun {
+        // The sender lives as long as the run, so this run is never stopped.
+        let (_never, stop) = watch::channel(false);
+        self.run_source_until(source, stop).await
+    }
+
+    /// Like [`Aggregator::run_source`], but gives up the download when `stop` turns true.
+    /// A download changes nothing, so it is safe to abandon; a store write, once begun,
+    /// finishes.
+    pub async fn run_source_until(
+        &self,
+        source: &Source,
+        mut stop: watch::Receiver<bool>,
+    ) -> SourceRun {
         let _slot = self.fetch_slots.acquire().await;
         let started = Instant::now();
         let at = Utc::now();
 
-        let (outcome, http_status) = match self.read(source).await {
+        let read = tokio::select! {
+            read = self.read(source) => read,
+            () = stopped(&mut stop) => Err(ReadError::new(
+                "stopped before the feed was read: the server is shutting down",
+            )),
+        };
+        let (outcome, http_status) = match read {
             Ok(None) => (RunOutcome::Unchanged, None),
             Ok(Some(read)) => {
                 let status = read.http_status;
@@ -427,7 +446,7 @@ impl Aggregator {
             let mut shutdown = shutdown.clone();
             tasks.spawn(async move {
                 loop {
-                    aggregator.run_source(&source).await;
+                    aggregator.run_source_until(&source, shutdown.clone()).await;
                     let Some(next) = source.schedule.upcoming(Utc).next() else {
                         tracing::warn!(source = %source.id, "schedule has no next run");
                         return;
@@ -442,6 +461,13 @@ impl Aggregator {
             });
         }
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Resolves when `stop` turns true; never when its sender is gone without asking.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

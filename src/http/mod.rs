@@ -4,6 +4,7 @@
 
 mod error;
 pub mod params;
+pub mod rate_limit;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub catalog: Arc<Catalog>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Per-client request quota of every route.
+    pub rate_limit: Arc<rate_limit::ClientRateLimiter>,
 }
 
 /// Builds the application's router; `main` serves it and tests drive it.
@@ -75,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(api)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limit.clone(),
+            rate_limit::enforce,
+        ))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))

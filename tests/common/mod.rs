@@ -156,7 +156,8 @@ impl TestService {
         let app = App::open_with(config, data.path(), fetch).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = multifresque::http::router(app.state.clone());
+        let router = multifresque::http::router(app.state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestService {
             app,
