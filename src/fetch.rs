@@ -195,7 +195,7 @@ impl Fetcher {
         }
     }
 
-    /// One GET, following redirects hop by hop after checking each target.
+    /// Sends one GET and follows its redirects hop by hop, checking each target first.
     async fn get(
         &self,
         url: &url::Url,
@@ -366,7 +366,7 @@ async fn read_file(path: &Path, limit: usize) -> Result<Response, FetchError> {
     })
 }
 
-/// The `Location` of a redirect, resolved against the URL that sent it.
+/// Resolves the `Location` of a redirect against the URL that sent it.
 fn redirect_target(
     current: &url::Url,
     response: &reqwest::Response,
@@ -378,7 +378,7 @@ fn redirect_target(
         .and_then(|value| value.to_str().ok())
         .ok_or_else(|| {
             FetchError::Redirect(format!(
-                "{current} answered {status} without a Location header"
+                "{current} returned {status} without a Location header"
             ))
         })?;
     current.join(location).map_err(|error| {

@@ -22,8 +22,9 @@ use multifresque::places::Gazetteer;
 use multifresque::scheduler::{RunOutcome, SourceRun};
 use multifresque::search::SearchResults;
 
-/// Longest wait for open connections after SIGTERM or Ctrl-C, below the 30 s that
-/// container engines and systemd give before they kill.
+/// Maximum wait for open connections after SIGTERM or Ctrl-C. Kubernetes waits 30 s and
+/// systemd 90 s before SIGKILL by default. Docker waits 10 s, so its SIGKILL may come
+/// first, which loses nothing because each store write is one transaction.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Parser)]

@@ -57,7 +57,7 @@ fn sources(feeds: &FeedServer) -> String {
         .join("\n")
 }
 
-/// The port the server logged it listens on.
+/// Reads the listening port from the server's start-up log line.
 fn port_from_log(line: &str) -> Option<u16> {
     let address = line.split("address=").nth(1)?.split_whitespace().next()?;
     address.rsplit(':').next()?.parse().ok()
@@ -138,7 +138,7 @@ async fn sigterm_finishes_responses_and_abandons_downloads() {
     }
     assert_eq!(feeds.requests.load(std::sync::atomic::Ordering::SeqCst), 2);
 
-    // A client with a tiny receive buffer asks for about 9 MB and does not read yet, so
+    // A client with a tiny receive buffer requests about 9 MB and does not read yet, so
     // the server is still sending when the signal comes.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();

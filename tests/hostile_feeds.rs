@@ -331,7 +331,7 @@ async fn redirect_within_the_named_endpoint_is_followed() {
 }
 
 #[tokio::test]
-async fn redirect_to_unnamed_loopback_endpoint_is_refused_before_connecting() {
+async fn redirect_to_unnamed_loopback_refused() {
     let bench = Bench::start().await;
     // Another local server, not named in sources.toml, stands for an internal service.
     let internal = FeedServer::start().await;

@@ -63,7 +63,7 @@ fn tight(client_ip_header: Option<&'static str>) -> RateLimitSettings {
 }
 
 #[tokio::test]
-async fn client_over_its_quota_gets_429_with_retry_after() {
+async fn client_over_quota_gets_429() {
     let service = service().await;
     let base = with_rate_limit(&service, tight(None)).await;
     let client = reqwest::Client::new();

@@ -1,6 +1,6 @@
 //! Per-client rate limiting of the public API (governor): each client address gets a
 //! bucket of requests that refills at a steady rate. A client over its quota gets a 429
-//! with `Retry-After`, and its requests cost nothing more than that answer.
+//! with `Retry-After`, and its requests cost nothing more than that response.
 //!
 //! The client is the TCP peer address; IPv6 clients are grouped by /64, the block one
 //! subscriber usually holds. Behind a reverse proxy every peer is the proxy, so the
@@ -43,8 +43,8 @@ pub struct RateLimitSettings {
 impl Default for RateLimitSettings {
     fn default() -> Self {
         RateLimitSettings {
-            // A page load plus typing in the place box is a few dozen requests at once;
-            // sustained, 10 a second is far above what a person or a widget makes.
+            // A page load plus typing in the place box makes a few dozen requests at once.
+            // Sustained, 10 a second is far above what a person or a widget sends.
             per_second: NonZeroU32::new(10),
             burst: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
             client_ip_header: None,
@@ -113,7 +113,7 @@ fn bucket_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The middleware: answers 429 to a client over its quota, passes everything else on.
+/// Sends a 429 to a client over its quota and passes every other request on.
 pub async fn enforce(
     State(limiter): State<Arc<ClientRateLimiter>>,
     request: Request,
