@@ -78,7 +78,6 @@ impl App {
         let index = Arc::new(index);
 
         let fetcher = Fetcher::new(fetch)?;
-        fetcher.name_hosts(&config);
         let aggregator = Arc::new(Aggregator::new(
             store.clone(),
             index.clone(),
@@ -87,6 +86,7 @@ impl App {
             fetcher,
             config.settings.horizon_days,
         ));
+        aggregator.name_hosts(&config);
         aggregator.sync_index(created).await?;
 
         Ok(App {

@@ -97,6 +97,12 @@ impl Aggregator {
         }
     }
 
+    /// Allows the hosts of `config`'s sources on restricted addresses (see
+    /// [`crate::fetch::guard`]); call it again whenever the sources change.
+    pub fn name_hosts(&self, config: &Config) {
+        self.fetcher.name_hosts(config);
+    }
+
     /// Rebuilds the index from the store when it is missing or behind.
     ///
     /// # Errors

@@ -88,6 +88,7 @@ async fn client_over_quota_gets_429() {
         .parse()
         .unwrap();
     assert!(retry_after >= 1, "{retry_after}");
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*");
     let body: serde_json::Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     assert_eq!(get("/healthz").await.unwrap().status(), 200);

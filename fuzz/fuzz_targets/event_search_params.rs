@@ -28,10 +28,18 @@ fuzz_target!(|bytes: &[u8]| {
     let query = search.query;
     assert!((1..=MAX_LIMIT).contains(&query.limit));
     assert!(query.offset <= MAX_OFFSET);
-    assert!(query.text.as_ref().is_none_or(|q| q.chars().count() <= MAX_QUERY_CHARS));
+    assert!(
+        query
+            .text
+            .as_ref()
+            .is_none_or(|q| q.chars().count() <= MAX_QUERY_CHARS)
+    );
     if let Some(geo) = query.geo {
         assert!(geo.latitude.abs() <= 90.0 && geo.longitude.abs() <= 180.0);
-        assert!(geo.radius_km.is_none_or(|km| km > 0.0 && km <= MAX_RADIUS_KM));
+        assert!(
+            geo.radius_km
+                .is_none_or(|km| km > 0.0 && km <= MAX_RADIUS_KM)
+        );
     }
     assert!(query.to.is_none_or(|to| to > query.from));
 });

@@ -125,6 +125,7 @@ pub async fn enforce(
     let Some(client) = limiter.client(&request) else {
         return next.run(request).await;
     };
+    let cross_origin = request.uri().path().starts_with("/api/");
     match limiter.check(client) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
@@ -137,9 +138,16 @@ pub async fn enforce(
                 accepted: Vec::new(),
             };
             let mut response = error.into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            // The API's CORS layer sits inside this one, so a widget on another origin would
+            // see a network error instead of the 429 without this header.
+            if cross_origin {
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    HeaderValue::from_static("*"),
+                );
+            }
             response
         }
     }
