@@ -76,33 +76,18 @@ fn wrong_format(detail: String) -> AdapterError {
 }
 
 fn read_event(entry: &Value) -> Result<Draft, Rejection> {
-    let Value::Object(fields) = entry else {
-        return Err(Rejection::new(
-            None,
-            "invalid_event",
-            format!("an event must be an object, found {}", json::kind(entry)),
-        ));
-    };
-    let id = json::text(fields, "id").ok().flatten();
-    let reject = |reason: &str, detail: String| Rejection::new(id.as_deref(), reason, detail);
+    let (fields, source_event_id, title) = json::entry_head(entry, "an event")?;
+    let reject =
+        |reason: &str, detail: String| Rejection::new(Some(&source_event_id), reason, detail);
     let invalid = |detail: String| reject("invalid_field", detail);
 
-    let Some(source_event_id) = id.clone() else {
-        return Err(reject("missing_id", "`id` is missing or empty".to_owned()));
-    };
-    let Some(title) = json::text(fields, "title").map_err(invalid)? else {
-        return Err(reject(
-            "missing_title",
-            "`title` is missing or empty".to_owned(),
-        ));
-    };
     let start = instant(fields, "start").map_err(|d| reject("invalid_start", d))?;
     if start.is_none() {
         return Err(reject("missing_start", "`start` is missing".to_owned()));
     }
 
     Ok(Draft {
-        source_event_id,
+        source_event_id: source_event_id.clone(),
         workshop: json::text(fields, "workshop").map_err(invalid)?,
         title,
         description: json::text(fields, "description").map_err(invalid)?,
