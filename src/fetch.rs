@@ -267,24 +267,37 @@ async fn read_file(path: &Path, limit: usize) -> Result<Response, FetchError> {
 }
 
 /// Resolves a feed's `next` reference against the page it came from: URLs against URLs,
-/// paths against the directory of a local file. A remote page may not point to a local file.
+/// paths against the directory of a local file. The next page must stay on the feed's own
+/// origin (scheme, host and port), so a feed cannot send the service to other hosts.
 ///
 /// # Errors
 ///
-/// Returns a message naming the reference when it cannot be resolved.
-pub fn resolve_next(current: &Location, next: &str) -> Result<Location, String> {
-    let absolute = url::Url::parse(next).ok();
-    match (current, absolute) {
-        (_, Some(url)) if matches!(url.scheme(), "http" | "https") => Ok(Location::Url(url)),
-        (_, Some(url)) => Err(format!("`next` has unsupported scheme {:?}", url.scheme())),
-        (Location::Url(base), None) => base
+/// Returns a message naming the reference when it cannot be resolved or leaves the origin.
+pub fn resolve_next(feed: &Location, current: &Location, next: &str) -> Result<Location, String> {
+    let resolved = match current {
+        Location::Url(base) => base
             .join(next)
             .map(Location::Url)
-            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}")),
-        (Location::File(path), None) => {
-            let directory = path.parent().unwrap_or(Path::new("."));
-            Ok(Location::File(directory.join(next)))
+            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}"))?,
+        Location::File(path) if url::Url::parse(next).is_ok() => {
+            return Err(format!(
+                "`next` {next:?} of a local feed must be a relative path"
+            ));
         }
+        Location::File(path) => {
+            let directory = path.parent().unwrap_or(Path::new("."));
+            Location::File(directory.join(next))
+        }
+    };
+    match (feed, &resolved) {
+        (Location::Url(origin), Location::Url(url)) if url.origin() == origin.origin() => {
+            Ok(resolved)
+        }
+        (Location::Url(origin), Location::Url(url)) => Err(format!(
+            "`next` {url} leaves the feed's origin {}",
+            origin.origin().ascii_serialization()
+        )),
+        _ => Ok(resolved),
     }
 }
 

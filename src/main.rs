@@ -231,22 +231,35 @@ async fn shutdown_signal() {
 }
 
 async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
-    let mut config = multifresque::config::Config::load(&args.data.sources)?;
-    if let Some(id) = &args.source {
-        let Some(source) = config.source(id).cloned() else {
-            let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-            anyhow::bail!(
-                "no source {id:?} in {}; known sources: {}",
-                args.data.sources.display(),
-                known.join(", ")
-            );
-        };
-        config.sources = vec![multifresque::config::Source {
-            enabled: true,
-            ..source
-        }];
-    }
+    let config = multifresque::config::Config::load(&args.data.sources)?;
+    let only = match &args.source {
+        None => None,
+        Some(id) => match config.source(id) {
+            Some(source) => Some(source.clone()),
+            None => {
+                let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+                anyhow::bail!(
+                    "no source {id:?} in {}; known sources: {}",
+                    args.data.sources.display(),
+                    known.join(", ")
+                );
+            }
+        },
+    };
     let app = App::open_with(config, &args.data.data_dir, FetchSettings::default()).await?;
+
+    if let Some(source) = only {
+        let run = app.aggregator.run_source(&source).await;
+        print_runs(std::slice::from_ref(&run));
+        print_rejections(&app)?;
+        if !source.enabled {
+            eprintln!(
+                "note: source {:?} is disabled, so `serve` and the next `fetch` withdraw its events again",
+                source.id
+            );
+        }
+        return Ok(exit_code(&[run]));
+    }
 
     let count = app.config.enabled_sources().count() as u64;
     let progress = indicatif::ProgressBar::new(count).with_style(
@@ -267,15 +280,53 @@ async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     progress.finish_and_clear();
 
     print_runs(&runs);
-    let failed = runs
+    print_rejections(&app)?;
+    Ok(exit_code(&runs))
+}
+
+/// Success when no source failed.
+fn exit_code(runs: &[SourceRun]) -> ExitCode {
+    if runs
         .iter()
-        .filter(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
-        .count();
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
+        .any(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
+    {
         ExitCode::FAILURE
-    })
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Rejections printed per source after the table; the store keeps more.
+const REJECTIONS_SHOWN: usize = 5;
+
+/// Lists why entries of each source's last parsed feed were rejected.
+fn print_rejections(app: &App) -> anyhow::Result<()> {
+    let statuses = app.state.store.source_statuses()?;
+    let with_rejections: Vec<_> = statuses
+        .iter()
+        .filter(|status| status.events_rejected > 0)
+        .collect();
+    if with_rejections.is_empty() {
+        return Ok(());
+    }
+    println!();
+    println!("rejected entries:");
+    for status in with_rejections {
+        for rejection in status.rejections.iter().take(REJECTIONS_SHOWN) {
+            let id = rejection.event_id.as_deref().unwrap_or("(no id)");
+            println!(
+                "  {}  {id}  {}: {}",
+                status.id, rejection.reason, rejection.detail
+            );
+        }
+        let hidden = status
+            .events_rejected
+            .saturating_sub(REJECTIONS_SHOWN as u64);
+        if hidden > 0 {
+            println!("  {}  ... and {hidden} more", status.id);
+        }
+    }
+    Ok(())
 }
 
 fn print_runs(runs: &[SourceRun]) {
