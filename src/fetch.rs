@@ -311,18 +311,39 @@ mod tests {
         let file = Location::File("examples/feeds/a-1.json".into());
 
         assert_eq!(
-            resolve_next(&page, "page-2.json").unwrap().to_string(),
+            resolve_next(&page, &page, "page-2.json")
+                .unwrap()
+                .to_string(),
             "https://example.org/feed/page-2.json"
         );
         assert_eq!(
-            resolve_next(&page, "/other?page=2").unwrap().to_string(),
+            resolve_next(&page, &page, "/other?page=2")
+                .unwrap()
+                .to_string(),
             "https://example.org/other?page=2"
         );
         assert_eq!(
-            resolve_next(&file, "a-2.json").unwrap(),
+            resolve_next(&page, &page, "https://example.org/x")
+                .unwrap()
+                .to_string(),
+            "https://example.org/x"
+        );
+        assert_eq!(
+            resolve_next(&file, &file, "a-2.json").unwrap(),
             Location::File("examples/feeds/a-2.json".into())
         );
-        assert!(resolve_next(&page, "file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn next_may_not_leave_the_origin() {
+        let page = Location::Url(url::Url::parse("http://127.0.0.1:18001/feed.json").unwrap());
+        let file = Location::File("examples/feeds/a-1.json".into());
+
+        assert!(resolve_next(&page, &page, "http://127.0.0.2:18002/landed.json").is_err());
+        assert!(resolve_next(&page, &page, "http://127.0.0.1:18002/other-port.json").is_err());
+        assert!(resolve_next(&page, &page, "https://127.0.0.1:18001/other-scheme.json").is_err());
+        assert!(resolve_next(&page, &page, "file:///etc/passwd").is_err());
+        assert!(resolve_next(&file, &file, "https://example.org/x").is_err());
     }
 
     #[tokio::test]
