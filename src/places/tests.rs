@@ -113,6 +113,8 @@ fn resolve_narrows_by_country() {
     assert_eq!(resolved("Paris, France").country, "FR");
     assert_eq!(resolved("Paris, FR").country, "FR");
     assert_eq!(resolved("Paris, CA").country, "CA");
+    assert_eq!(resolved("London").country, "GB");
+    assert_eq!(resolved("London, CA").country, "CA");
     assert_eq!(resolved("Paris,").country, "FR");
 }
 
