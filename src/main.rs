@@ -101,6 +101,18 @@ struct SearchArgs {
     /// Place name or French postal code to search around.
     #[arg(long)]
     near: Option<String>,
+    /// Latitude in degrees to search around, with --lon, in place of --near.
+    #[arg(long, allow_hyphen_values = true)]
+    lat: Option<String>,
+    /// Longitude in degrees to search around, with --lat.
+    #[arg(long, allow_hyphen_values = true)]
+    lon: Option<String>,
+    /// Also list online sessions when searching around a place.
+    #[arg(long)]
+    include_online: bool,
+    /// ISO 3166-1 alpha-2 country code of the place, such as FR.
+    #[arg(long)]
+    country: Option<String>,
     /// Search radius around --near, in kilometres, or "unlimited".
     #[arg(long, value_name = "KM")]
     radius_km: Option<String>,
@@ -128,6 +140,9 @@ struct SearchArgs {
     /// Number of results, 1 to 100.
     #[arg(long, default_value_t = 10)]
     limit: usize,
+    /// Results to skip, for the next page.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -179,6 +194,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         FetchSettings::default(),
     )
     .await?;
+    if app.config.enabled_sources().next().is_none() {
+        tracing::warn!(sources = %args.data.sources.display(), "no enabled source: serving stored events only");
+    }
     let address = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -262,6 +280,12 @@ async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     }
 
     let count = app.config.enabled_sources().count() as u64;
+    if count == 0 {
+        eprintln!(
+            "note: {} enables no source; nothing to fetch",
+            args.data.sources.display()
+        );
+    }
     let progress = indicatif::ProgressBar::new(count).with_style(
         indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -400,6 +424,9 @@ fn search_query_string(args: &SearchArgs) -> String {
     }
     let optional = [
         ("near", &args.near),
+        ("lat", &args.lat),
+        ("lon", &args.lon),
+        ("country", &args.country),
         ("radius_km", &args.radius_km),
         ("attendance", &args.attendance),
         ("audience", &args.audience),
@@ -418,7 +445,11 @@ fn search_query_string(args: &SearchArgs) -> String {
     for code in &args.lang {
         query.append_pair("lang", code);
     }
+    if args.include_online {
+        query.append_pair("include_online", "true");
+    }
     query.append_pair("limit", &args.limit.to_string());
+    query.append_pair("offset", &args.offset.to_string());
     query.finish()
 }
 
