@@ -448,3 +448,12 @@ fn timings() {
         println!("resolve {query:?}: {:?} a call", started.elapsed() / calls);
     }
 }
+
+#[test]
+fn geocode_prefers_arrondissement_of_named_city() {
+    let place = Gazetteer::embedded()
+        .geocode(Some("Lyon"), Some("69007"), Some("FR"))
+        .unwrap();
+
+    assert!(place.name.starts_with("Lyon 7"), "{place:?}");
+}
