@@ -13,6 +13,9 @@ use crate::adapter::Kind;
 /// Days ahead over which recurring calendar events are expanded, by default.
 pub const DEFAULT_HORIZON_DAYS: u32 = 365;
 
+/// Longest expansion horizon for recurring events: ten years.
+pub const MAX_HORIZON_DAYS: u32 = 3650;
+
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -96,7 +99,7 @@ impl std::fmt::Display for Problem {
 /// Why a sources file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -209,8 +212,17 @@ impl Config {
             }
         }
 
+        let horizon_days = raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
+        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
+            problems.push(Problem {
+                line: None,
+                message: format!(
+                    "[settings] horizon_days = {horizon_days} is out of range: use 1 to {MAX_HORIZON_DAYS} days"
+                ),
+            });
+        }
         let settings = Settings {
-            horizon_days: raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS),
+            horizon_days,
             gazetteer_csv: raw.settings.gazetteer_csv.map(|p| base.join(p)),
         };
         if problems.is_empty() {
@@ -489,6 +501,19 @@ kind = "ics"
         assert_eq!(problems[0].line, Some(3));
         assert!(
             problems[0].message.contains("unknown field `kinds`"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn horizon_out_of_range_is_a_problem() {
+        let problems =
+            Config::parse("[settings]\nhorizon_days = 100000000\n", Path::new(".")).unwrap_err();
+
+        assert!(
+            problems[0]
+                .message
+                .contains("horizon_days = 100000000 is out of range"),
             "{problems:?}"
         );
     }

@@ -355,7 +355,7 @@ async fn redirect_to_unnamed_loopback_refused() {
 }
 
 #[tokio::test]
-async fn next_link_to_unnamed_loopback_endpoint_is_refused() {
+async fn next_link_to_other_origin_refused() {
     let bench = Bench::start().await;
     let internal = FeedServer::start().await;
     internal.set("page-2.json", Behaviour::Serve(feed(vec![], None)));
@@ -370,7 +370,7 @@ async fn next_link_to_unnamed_loopback_endpoint_is_refused() {
         .await;
 
     bench
-        .assert_failed_keeping_events("next to loopback", &run, "address refused")
+        .assert_failed_keeping_events("next to loopback", &run, "leaves the feed's origin")
         .await;
     assert_eq!(internal.requests.load(Ordering::SeqCst), 0);
 }
@@ -407,7 +407,7 @@ async fn wrong_content_types() {
 }
 
 #[tokio::test]
-async fn invalid_utf8_fails_with_its_position() {
+async fn invalid_utf8_costs_one_character() {
     let bench = Bench::start().await;
     let mut body = hostile_first_feed().into_bytes();
     let at = body.windows(5).position(|w| w == b"Lille").unwrap();
@@ -418,9 +418,9 @@ async fn invalid_utf8_fails_with_its_position() {
 
     let run = bench.run("invalid UTF-8", behaviour).await;
 
-    bench
-        .assert_failed_keeping_events("invalid UTF-8", &run, "not valid UTF-8 at byte")
-        .await;
+    assert_eq!(stored(&run), (2, 0));
+    let (_, event) = bench.service.get("/api/v1/events/hostile~h-2").await;
+    assert_eq!(event["location"]["city"], "L\u{fffd}lle", "{event}");
 }
 
 #[tokio::test]
@@ -484,28 +484,28 @@ async fn years_zero_and_9999_are_rejected_alone() {
 }
 
 #[tokio::test]
-async fn bad_coordinates_never_place_an_event() {
+async fn bad_coordinates_reject_their_event() {
     let bench = Bench::start().await;
-    let mut out_of_range = event("h-1", "Fresque à Lyon", 6, "Lyon", 91.0, 200.0);
-    out_of_range["location"]["postal_code"] = json!("69003");
+    let out_of_range = event("h-1", "Fresque à Lyon", 6, "Lyon", 91.0, 200.0);
     let mut not_a_number = event("h-2", "Fresque à Lille", 7, "Lille", 0.0, 0.0);
     not_a_number["location"]["latitude"] = json!("NaN");
     let mut infinite = event("h-3", "Fresque à Nantes", 8, "Nantes", 0.0, 0.0);
     infinite["location"]["longitude"] = json!("inf");
-    let body = feed(vec![out_of_range, not_a_number, infinite], None);
+    let good = event("h-4", "Fresque à Paris", 9, "Paris", 48.85, 2.35);
+    let body = feed(vec![out_of_range, not_a_number, infinite, good], None);
 
     let run = bench.run("bad coordinates", Behaviour::Serve(body)).await;
 
-    assert_eq!(stored(&run), (1, 2));
+    assert_eq!(stored(&run), (1, 3));
     assert_eq!(
         rejection_reasons(&bench),
-        vec!["invalid_field", "invalid_field"]
+        vec!["invalid_location", "invalid_location", "invalid_location"]
     );
-    // Out of range: the position is dropped and the gazetteer places the city instead.
-    let (_, placed) = bench.service.get("/api/v1/events/hostile~h-1").await;
-    assert_eq!(placed["location"]["geocoded"], "gazetteer", "{placed}");
-    let latitude = placed["location"]["latitude"].as_f64().unwrap();
-    assert!((45.0..46.0).contains(&latitude), "{placed}");
+    // An entry rejected by id keeps its last good version rather than being withdrawn.
+    assert_eq!(
+        bench.ids("hostile").await,
+        vec!["hostile~h-1", "hostile~h-2", "hostile~h-4"]
+    );
 }
 
 #[tokio::test]

@@ -68,16 +68,13 @@ pub enum AdapterError {
         column: usize,
         message: String,
     },
-    #[error("not a {expected} feed: {detail}")]
+    #[error("not a valid {expected} feed: {detail}")]
     WrongFormat {
         expected: &'static str,
         detail: String,
     },
     #[error("feed is empty")]
     Empty,
-    /// JSON must be UTF-8 (RFC 8259); calendars are read lossily instead.
-    #[error("not valid UTF-8 at byte {offset} (line {line}): save the feed as UTF-8")]
-    Encoding { offset: usize, line: usize },
 }
 
 impl From<serde_json::Error> for AdapterError {
@@ -100,23 +97,29 @@ pub fn parse(kind: Kind, bytes: &[u8], context: &Context) -> Result<Parsed, Adap
         return Err(AdapterError::Empty);
     }
     match kind {
-        Kind::Openfresque => openfresque::parse(json_text(bytes)?, context),
+        Kind::Openfresque => parse_json(bytes, |text| openfresque::parse(text, context)),
         Kind::Ics => ics::parse(bytes, context),
-        Kind::Tuf => tuf::parse(json_text(bytes)?, context),
+        Kind::Tuf => parse_json(bytes, |text| tuf::parse(text, context)),
     }
 }
 
-/// The bytes of a JSON feed once checked to be UTF-8, without the byte order mark that
-/// Windows tools write and JSON parsers refuse.
-fn json_text(bytes: &[u8]) -> Result<&[u8], AdapterError> {
+/// Prepares a JSON body as publishers write it: a UTF-8 byte order mark is skipped, and an
+/// invalid byte becomes U+FFFD so that one bad character costs one title, not the feed.
+fn parse_json(
+    bytes: &[u8],
+    parse: impl FnOnce(&[u8]) -> Result<Parsed, AdapterError>,
+) -> Result<Parsed, AdapterError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(_) => Ok(bytes),
-        Err(error) => {
-            let offset = error.valid_up_to();
-            let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
-            Err(AdapterError::Encoding { offset, line })
+    let text = String::from_utf8_lossy(bytes);
+
+    match parse(text.as_bytes()) {
+        Err(AdapterError::Json { .. }) if text.trim_start().starts_with('<') => {
+            Err(AdapterError::WrongFormat {
+                expected: "JSON",
+                detail: "the body is HTML or XML, such as an error or login page".to_owned(),
+            })
         }
+        other => other,
     }
 }
 
@@ -133,27 +136,39 @@ mod tests {
     }
 
     #[test]
-    fn json_feed_with_invalid_utf8_names_the_byte() {
-        let bytes = b"[\n{\"id\": \"a\", \"title\": \"Caf\xe9\"}]";
-
-        let error = parse(Kind::Tuf, bytes, &context()).unwrap_err();
+    fn byte_order_mark_is_skipped() {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(b"[]");
 
         assert!(
-            matches!(
-                error,
-                AdapterError::Encoding {
-                    offset: 27,
-                    line: 2
-                }
-            ),
-            "{error}"
+            parse(Kind::Tuf, &bytes, &context())
+                .unwrap()
+                .drafts
+                .is_empty()
         );
     }
 
     #[test]
-    fn json_feed_may_start_with_a_byte_order_mark() {
-        let parsed = parse(Kind::Tuf, b"\xEF\xBB\xBF[]", &context()).unwrap();
+    fn invalid_utf8_costs_one_character() {
+        let mut bytes =
+            br#"{"openfresque_feed": "1", "events": [{"id": "a", "title": "Fresque "#.to_vec();
+        bytes.push(0xFF);
+        bytes.extend_from_slice(br#"", "start": "2027-01-14T18:30:00+01:00"}]}"#);
 
-        assert!(parsed.drafts.is_empty());
+        let parsed = parse(Kind::Openfresque, &bytes, &context()).unwrap();
+
+        assert_eq!(parsed.drafts[0].title, "Fresque \u{fffd}");
+    }
+
+    #[test]
+    fn html_body_is_named() {
+        let error = parse(
+            Kind::Openfresque,
+            b"<html><body>Maintenance</body></html>",
+            &context(),
+        )
+        .unwrap_err();
+
+        assert!(error.to_string().contains("the body is HTML"), "{error}");
     }
 }

@@ -135,6 +135,7 @@ pub struct TestService {
     pub app: App,
     pub base: String,
     pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
     _data: tempfile::TempDir,
 }
 
@@ -151,20 +152,47 @@ impl TestService {
         base_dir: &Path,
         fetch: FetchSettings,
     ) -> TestService {
-        let data = tempfile::tempdir().unwrap();
+        TestService::open(sources_toml, base_dir, tempfile::tempdir().unwrap(), fetch).await
+    }
+
+    /// Starts the service over an existing data directory, as a restart does.
+    pub async fn start_in(
+        sources_toml: &str,
+        base_dir: &Path,
+        data: tempfile::TempDir,
+    ) -> TestService {
+        TestService::open(sources_toml, base_dir, data, fast_fetch()).await
+    }
+
+    async fn open(
+        sources_toml: &str,
+        base_dir: &Path,
+        data: tempfile::TempDir,
+        fetch: FetchSettings,
+    ) -> TestService {
         let config = Config::parse(sources_toml, base_dir).unwrap();
         let app = App::open_with(config, data.path(), fetch).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = multifresque::http::router(app.state.clone())
             .into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestService {
             app,
             base,
             client: reqwest::Client::new(),
+            server,
             _data: data,
         }
+    }
+
+    /// Hands the data directory over, for a restart with [`TestService::start_in`].
+    pub async fn into_data(self) -> tempfile::TempDir {
+        // The server task holds the index writer through the router state; stop it first.
+        self.server.abort();
+        let _ = self.server.await;
+        drop(self.app);
+        self._data
     }
 
     /// Runs every enabled source once.
