@@ -76,8 +76,8 @@ for target in "${TARGETS[@]}"; do
   else
     result="CRASH (see $log)"
   fi
-  runs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $2); print $2}' "$log" | tail -1)
-  speed=$(awk -F: '/stat::average_exec_per_sec/ {gsub(/ /, "", $2); print $2}' "$log" | tail -1)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   corpus=$(find "fuzz/corpus/$target" -type f | wc -l)
   crashes=$(find "fuzz/artifacts/$target" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l)
   SUMMARY+=("| \`$target\` | $SECONDS_PER_TARGET | ${runs:-?} | ${speed:-?} | $corpus | $crashes | $result |")

@@ -7,4 +7,4 @@ mod common;
 use libfuzzer_sys::fuzz_target;
 use multifresque::adapter::Kind;
 
-fuzz_target!(|bytes: &[u8]| common::ingest(Kind::Tuf, bytes));
+fuzz_target!(init: common::init(), |bytes: &[u8]| common::ingest(Kind::Tuf, bytes));

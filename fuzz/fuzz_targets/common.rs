@@ -16,6 +16,12 @@ struct Fixture {
     context: Context,
 }
 
+/// Builds the fixture before fuzzing starts: loading the gazetteer under AddressSanitizer
+/// takes seconds, which libFuzzer would otherwise report as a timeout of the first input.
+pub fn init() {
+    fixture();
+}
+
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
