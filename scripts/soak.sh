@@ -126,7 +126,7 @@ PIDS+=($!)
   started=$(date +%s)
   while kill -0 "$SERVER" 2>/dev/null; do
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVER/status" 2>/dev/null || echo 0)
-    health=$(curl -sf "127.0.0.1:$API_PORT/healthz" | python3 -c 'import json,sys; h=json.load(sys.stdin); print(f"{h[\"searchable_events\"]},{h[\"index_generation\"]}")' 2>/dev/null || echo ",")
+    health=$(curl -sf "127.0.0.1:$API_PORT/healthz" | python3 -c 'import json,sys; h=json.load(sys.stdin); print(h["searchable_events"], h["index_generation"], sep=",")' 2>/dev/null || echo ",")
     echo "$(($(date +%s) - started)),$rss,$health"
     sleep "$SAMPLE_EVERY"
   done
@@ -172,21 +172,28 @@ d, server_exit = sys.argv[1], sys.argv[2]
 wrk = open(f"{d}/wrk.txt").read()
 log = open(f"{d}/server.log").read()
 def grab(pattern, default="0"):
-    m = re.search(pattern, wrk)
+    m = re.search(pattern, wrk, re.M)
     return m.group(1) if m else default
 rows = [r for r in csv.DictReader(open(f"{d}/memory.csv")) if r["rss_kib"] not in ("", "0")]
 rss = [int(r["rss_kib"]) / 1024 for r in rows]
-# The first minute holds start-up and the first index build; drift is measured after it.
+# The first minute contains start-up and the first index build, so drift is measured after it.
 warm = [int(r["rss_kib"]) / 1024 for r in rows if int(r["elapsed_s"]) >= 60] or rss
+requests = grab(r"(\d+) requests in")
+duration = grab(r"requests in ([\d.]+\w+)")
+rate = grab(r"Requests/sec:\s+([\d.]+)")
+non_2xx = grab(r"Non-2xx or 3xx responses: (\d+)")
+socket_errors = grab(r"Socket errors: (.*)", "none")
+p50, p90, p99 = (grab(rf"^\s+{p}%\s+(\S+)") for p in (50, 90, 99))
+stored, failed = log.count("feed stored"), log.count("fetch failed")
 print()
 print("| measure | value |")
 print("|---|---|")
-print(f"| requests | {grab(r'(\d+) requests in')} in {grab(r'requests in ([\d.]+\w+)')} |")
-print(f"| requests per second | {grab(r'Requests/sec:\s+([\d.]+)')} |")
-print(f"| non-2xx answers | {grab(r'Non-2xx or 3xx responses: (\d+)')} |")
-print(f"| socket errors | {grab(r'Socket errors: (.*)', 'none')} |")
-print(f"| latency p50 / p90 / p99 | {grab(r'50%\s+(\S+)')} / {grab(r'90%\s+(\S+)')} / {grab(r'99%\s+(\S+)')} |")
-print(f"| feeds stored / failed | {log.count('feed stored')} / {log.count('fetch failed')} |")
+print(f"| requests | {requests} in {duration} |")
+print(f"| requests per second | {rate} |")
+print(f"| non-2xx answers | {non_2xx} |")
+print(f"| socket errors | {socket_errors} |")
+print(f"| latency p50 / p90 / p99 | {p50} / {p90} / {p99} |")
+print(f"| feeds stored / failed | {stored} / {failed} |")
 print(f"| memory (RSS) after 1 min / at end / max | {warm[0]:.0f} / {warm[-1]:.0f} / {max(rss):.0f} MiB |")
 print(f"| memory drift after warm-up | {warm[-1] - warm[0]:+.0f} MiB |")
 print(f"| server exit after SIGTERM | {server_exit} |")
