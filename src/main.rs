@@ -17,6 +17,7 @@ use multifresque::fetch::FetchSettings;
 use multifresque::http::{self, params};
 use multifresque::index::Index;
 use multifresque::places::Gazetteer;
+use multifresque::scheduler::live::{DEFAULT_POLL_INTERVAL, Live};
 use multifresque::scheduler::{RunOutcome, SourceRun};
 use multifresque::search::SearchResults;
 
@@ -163,8 +164,11 @@ fn main() -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("multifresque=info,tower_http=warn"));
+    // A closed standard error (a reader that went away) must not turn each log line into a
+    // panic, which tracing-subscriber's report of the failed write would cause.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -186,11 +190,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(address = %listener.local_addr()?, sources = app.config.enabled_sources().count(), "serving");
 
     let (stop, stopped) = watch::channel(false);
-    let scheduler = tokio::spawn(
-        app.aggregator
-            .clone()
-            .schedule(app.config.clone(), stopped.clone()),
-    );
+    let scheduler = tokio::spawn(app.live.clone().run(DEFAULT_POLL_INTERVAL, stopped.clone()));
+    tokio::spawn(reload_on_hangup(app.live.clone()));
     let mut server_stop = stopped.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -206,6 +207,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Runs in flight finish their store transaction before the scheduler returns.
     scheduler.await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reloads the sources file on each SIGHUP, as daemons conventionally do.
+async fn reload_on_hangup(live: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP received; reloading the sources file");
+            live.reload().await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = live;
 }
 
 async fn shutdown_signal() {

@@ -1,9 +1,14 @@
 //! The HTTP API (axum): search, single events, the workshop catalog, place suggestions and
-//! health. Handlers validate input, run blocking work (tantivy, SQLite) off the async
+//! health here; source status, exports, metrics and the OpenAPI document in submodules. Handlers validate input, run blocking work (tantivy, SQLite) off the async
 //! threads, and answer JSON; they never build SQL or touch index files themselves.
 
+mod caching;
 mod error;
+mod exports;
+mod observe;
+mod openapi;
 pub mod params;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +34,9 @@ pub use error::ApiError;
 
 use crate::catalog::{Catalog, Workshop};
 use crate::index::Index;
+use crate::metrics::Metrics;
 use crate::places::{self, Gazetteer, Place};
+use crate::scheduler::live::Live;
 use crate::search::SearchResults;
 use crate::store::{Store, StoredEvent};
 
@@ -51,6 +58,14 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub catalog: Arc<Catalog>,
     pub gazetteer: Arc<Gazetteer>,
+    /// The running schedule: source status, next runs and manual refresh.
+    pub live: Arc<Live>,
+    /// Counters and histograms served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The token `POST /api/v1/sources/{id}/refresh` requires; `None` disables the route.
+    pub admin_token: Option<Arc<str>>,
+    /// The data directory, whose files `/metrics` measures.
+    pub data_dir: Arc<std::path::PathBuf>,
 }
 
 /// Builds the application's router; `main` serves it and tests drive it.
@@ -74,7 +89,16 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(health))
         .merge(api)
+        .merge(sources::routes())
+        .merge(exports::routes())
+        .merge(observe::routes())
+        .merge(openapi::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record_latency,
+        ))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(caching::conditional))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
