@@ -189,7 +189,7 @@ async fn refresh(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Response> {
     check_token(&state, &headers)?;
 
     match state.live.refresh(&id) {
@@ -202,9 +202,13 @@ async fn refresh(
             })),
         )
             .into_response()),
-        Err(RefreshError::UnknownSource(_)) => Err(unknown_source(&id)),
-        Err(error @ RefreshError::Disabled(_)) => Err(conflict("source_disabled", error)),
-        Err(error @ RefreshError::AlreadyRunning(_)) => Err(conflict("already_running", error)),
+        Err(RefreshError::UnknownSource(_)) => Err(unknown_source(&id).into_response()),
+        Err(error @ RefreshError::Disabled(_)) => {
+            Err(conflict("source_disabled", error).into_response())
+        }
+        Err(error @ RefreshError::AlreadyRunning(_)) => {
+            Err(conflict("already_running", error).into_response())
+        }
     }
 }
 
@@ -219,7 +223,7 @@ fn conflict(code: &'static str, error: RefreshError) -> ApiError {
 }
 
 /// Accepts the request only with `Authorization: Bearer {token}` equal to the admin token.
-fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
     let Some(expected) = &state.admin_token else {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
@@ -229,7 +233,8 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
             ),
             parameter: None,
             accepted: Vec::new(),
-        });
+        }
+        .into_response());
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -243,13 +248,18 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
                 given = given.is_some(),
                 "refresh refused: missing or wrong admin token"
             );
-            Err(ApiError {
+            let error = ApiError {
                 status: StatusCode::UNAUTHORIZED,
                 code: "unauthorized",
                 message: "send the admin token as Authorization: Bearer TOKEN".to_owned(),
                 parameter: None,
                 accepted: Vec::new(),
-            })
+            };
+            Err((
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"multifresque\"")],
+                error,
+            )
+                .into_response())
         }
     }
 }
