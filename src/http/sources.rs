@@ -190,7 +190,9 @@ async fn refresh(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    check_token(&state, &headers)?;
+    if let Some(refusal) = check_token(&state, &headers) {
+        return Err(refusal);
+    }
 
     match state.live.refresh(&id) {
         Ok(()) => Ok((
@@ -222,19 +224,22 @@ fn conflict(code: &'static str, error: RefreshError) -> ApiError {
     }
 }
 
-/// Accepts the request only with `Authorization: Bearer {token}` equal to the admin token.
-fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal to send, unless the request has `Authorization: Bearer {token}` equal to the
+/// admin token.
+fn check_token(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let Some(expected) = &state.admin_token else {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "refresh_disabled",
-            message: format!(
-                "manual refresh is disabled: set {ADMIN_TOKEN_ENV} in the server's environment"
-            ),
-            parameter: None,
-            accepted: Vec::new(),
-        }
-        .into_response());
+        return Some(
+            ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "refresh_disabled",
+                message: format!(
+                    "manual refresh is disabled: set {ADMIN_TOKEN_ENV} in the server's environment"
+                ),
+                parameter: None,
+                accepted: Vec::new(),
+            }
+            .into_response(),
+        );
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -242,7 +247,7 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => None,
         _ => {
             tracing::warn!(
                 given = given.is_some(),
@@ -255,11 +260,13 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
                 parameter: None,
                 accepted: Vec::new(),
             };
-            Err((
-                [(header::WWW_AUTHENTICATE, "Bearer realm=\"multifresque\"")],
-                error,
+            Some(
+                (
+                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"multifresque\"")],
+                    error,
+                )
+                    .into_response(),
             )
-                .into_response())
         }
     }
 }
