@@ -225,8 +225,32 @@ fn conflict(code: &'static str, error: RefreshError) -> ApiError {
 }
 
 /// The refusal to send, unless the request has `Authorization: Bearer {token}` equal to the
-/// admin token.
+/// admin token. A request without credentials gets 401 even when no token is configured, so
+/// that clients learn how to authenticate first.
 fn check_token(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    let unauthorized = || {
+        let error = ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "send the admin token as Authorization: Bearer TOKEN".to_owned(),
+            parameter: None,
+            accepted: Vec::new(),
+        };
+        (
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"multifresque\"")],
+            error,
+        )
+            .into_response()
+    };
+    let Some(given) = given else {
+        tracing::warn!("refresh refused: no admin token in the request");
+        return Some(unauthorized());
+    };
     let Some(expected) = &state.admin_token else {
         return Some(
             ApiError {
@@ -241,33 +265,11 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Option<Response> {
             .into_response(),
         );
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => None,
-        _ => {
-            tracing::warn!(
-                given = given.is_some(),
-                "refresh refused: missing or wrong admin token"
-            );
-            let error = ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                code: "unauthorized",
-                message: "send the admin token as Authorization: Bearer TOKEN".to_owned(),
-                parameter: None,
-                accepted: Vec::new(),
-            };
-            Some(
-                (
-                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"multifresque\"")],
-                    error,
-                )
-                    .into_response(),
-            )
-        }
+    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        None
+    } else {
+        tracing::warn!("refresh refused: wrong admin token");
+        Some(unauthorized())
     }
 }
 
