@@ -80,7 +80,7 @@ async fn edited_file_adds_source_without_restart() {
             .app
             .live
             .clone()
-            .run(Duration::from_millis(50), stopped),
+            .run(Some(Duration::from_millis(50)), stopped),
     );
     service
         .wait_for("/api/v1/events?q=A1", |b| b["total"] == 1)
@@ -122,7 +122,7 @@ async fn invalid_edit_keeps_previous_configuration() {
             .app
             .live
             .clone()
-            .run(Duration::from_millis(50), stopped),
+            .run(Some(Duration::from_millis(50)), stopped),
     );
     service
         .wait_for("/api/v1/events?q=A1", |b| b["total"] == 1)
@@ -185,14 +185,8 @@ async fn removed_source_events_are_withdrawn() {
     );
     let service = TestService::start_file(&path, None).await;
     let (stop, stopped) = watch::channel(false);
-    // A poll interval of an hour: only the explicit reload below, as on SIGHUP, applies it.
-    let schedule = tokio::spawn(
-        service
-            .app
-            .live
-            .clone()
-            .run(Duration::from_secs(3600), stopped),
-    );
+    // No polling: only the explicit reload below, as on SIGHUP, applies the edit.
+    let schedule = tokio::spawn(service.app.live.clone().run(None, stopped));
     service
         .wait_for("/api/v1/events?q=fresque", |b| b["total"] == 3)
         .await;

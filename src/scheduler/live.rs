@@ -24,9 +24,6 @@ use super::Aggregator;
 use crate::config::{Config, ConfigError, Source};
 use crate::metrics::ReloadLabels;
 
-/// How often the sources file is checked for changes when no interval is given.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
-
 /// The running schedule and its configuration. Shared behind an `Arc` by `main`, the HTTP
 /// layer (status and refresh) and the tests.
 pub struct Live {
@@ -168,8 +165,9 @@ impl Live {
 
     /// Starts every enabled source now and then on its schedule, withdraws the events of
     /// sources that are no longer enabled, and checks the sources file for changes every
-    /// `poll` until `shutdown` turns true. Returns once every run in progress has finished.
-    pub async fn run(self: Arc<Self>, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+    /// `poll` (never when `None`) until `shutdown` turns true. Returns once every run in
+    /// progress has finished.
+    pub async fn run(self: Arc<Self>, poll: Option<Duration>, mut shutdown: watch::Receiver<bool>) {
         let config = {
             let mut state = self.lock();
             state.running = Some(shutdown.clone());
@@ -178,16 +176,21 @@ impl Live {
         self.start_sources(&config);
         self.retire_unconfigured(&config).await;
 
-        let mut ticker = tokio::time::interval(poll);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {
-                    if self.file_changed() {
-                        self.reload().await;
+        match poll {
+            None => stopped(&mut shutdown).await,
+            Some(poll) => {
+                let mut ticker = tokio::time::interval(poll);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = ticker.tick() => {
+                            if self.file_changed() {
+                                self.reload().await;
+                            }
+                        }
+                        () = stopped(&mut shutdown) => break,
                     }
                 }
-                () = stopped(&mut shutdown) => break,
             }
         }
 
