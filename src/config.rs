@@ -678,4 +678,107 @@ kind = "ics"
 
         assert!(problems[0].message.contains("unsupported URL scheme"));
     }
+
+    #[test]
+    fn doubtful_entries_are_warnings() {
+        let text = r#"[[source]]
+id = "a"
+kind = "ics"
+url = "https://example.org/agenda.ics?token=abc&lang=fr"
+workshop = "FresqueInconnue"
+schedule = "* * * * * *"
+
+[[source]]
+id = "b"
+kind = "ics"
+url = "https://example.org/agenda.ics?token=abc&lang=fr"
+"#;
+        let config = Config::parse(text, Path::new(".")).unwrap();
+        let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("line 1:") && w.contains("\"token\" looks like a secret")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"FresqueInconnue\" is not in the catalog")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("more than once a minute")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("line 8:") && w.contains("same feed as source \"a\"")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_in_clear_are_problems() {
+        let text = r#"[[source]]
+id = "a"
+kind = "ics"
+url = "https://user:hunter2@example.org/a.ics"
+headers = { Authorization = { env = "Bearer 0123456789abcdef" } }
+"#;
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages.iter().any(|m| m.contains("password in clear")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("not an environment variable name")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("hunter2") && !m.contains("0123456789")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn impossible_schedule_and_horizon_are_problems() {
+        let text = "[settings]\nhorizon_days = 0\n\n[[source]]\nid = \"a\"\nkind = \"ics\"\nurl = \"a.ics\"\nschedule = \"0 0 31 2 *\"\n";
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 4:") && m.contains("never runs")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 1:") && m.contains("horizon_days = 0")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn displayed_location_hides_secrets() {
+        let location =
+            Location::Url(url::Url::parse("https://u:pw@example.org/f?token=abc&lang=fr").unwrap());
+
+        assert_eq!(
+            display_location(&location),
+            "https://u:***@example.org/f?token=***&lang=fr"
+        );
+    }
 }
