@@ -447,7 +447,10 @@ pub fn display_location(location: &Location) -> String {
     if shown.password().is_some() {
         let _ = shown.set_password(Some("***"));
     }
-    if shown.query().is_some() {
+    let has_secret = url
+        .query_pairs()
+        .any(|(name, _)| SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str()));
+    if has_secret {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(name, value)| {

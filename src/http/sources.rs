@@ -308,6 +308,7 @@ fn render(config: &ConfigView, sources: &[Status], now: DateTime<Utc>) -> String
         "body{font-family:system-ui,sans-serif;margin:1rem;color:#1a1a1a;background:#fff}\n",
         "table{border-collapse:collapse;width:100%;font-size:.9rem}\n",
         "th,td{border-bottom:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}\n",
+        ".scroll{overflow-x:auto}td:first-child{min-width:18rem;max-width:28rem}td:first-child code{word-break:break-all}\n",
         "th{background:#f0f0f0}.ok{color:#1b5e20}.failing{color:#b71c1c;font-weight:bold}\n",
         ".never_fetched,.disabled{color:#555}td.n{text-align:right}code{font-size:.85rem}\n",
         ".problem{color:#b71c1c}\n</style>\n</head>\n<body>\n",
@@ -339,7 +340,7 @@ fn render(config: &ConfigView, sources: &[Status], now: DateTime<Utc>) -> String
     }
 
     out.push_str(concat!(
-        "<table>\n<thead><tr><th scope=\"col\">Source</th><th scope=\"col\">État</th>",
+        "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Source</th><th scope=\"col\">État</th>",
         "<th scope=\"col\">Dernière récupération</th><th scope=\"col\">Durée</th>",
         "<th scope=\"col\">HTTP</th><th scope=\"col\">Gardés</th><th scope=\"col\">Rejetés</th>",
         "<th scope=\"col\">Recherchables</th><th scope=\"col\">Prochaine</th>",
@@ -348,7 +349,7 @@ fn render(config: &ConfigView, sources: &[Status], now: DateTime<Utc>) -> String
     for source in sources {
         row(&mut out, source);
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
     out.push_str(concat!(
         "<p>Les mêmes informations en JSON : <a href=\"/api/v1/sources\">/api/v1/sources</a>. ",
         "Relancer une source : <code>curl -X POST -H \"Authorization: Bearer $MULTIFRESQUE_ADMIN_TOKEN\" ",
