@@ -211,8 +211,8 @@ impl Metrics {
         self.source_last_success.remove(&labels);
     }
 
-    /// The OpenMetrics text exposition of every metric; `update` runs first, under the same
-    /// lock, to refresh the gauges that are read at scrape time.
+    /// Encodes every metric in the OpenMetrics text format. `update` runs first, under the
+    /// same lock, to refresh the gauges that are read at scrape time.
     pub fn encode(&self, update: impl FnOnce(&Metrics)) -> String {
         let _scrape = self
             .scrape

@@ -1,5 +1,5 @@
 //! The feed validator for workshop families: checks every page of an OpenFresque feed v1
-//! and says, per event, what is wrong and how to fix it.
+//! and reports, per event, what is wrong and how to fix it.
 //!
 //! Errors are what makes a consumer reject the event (or the page); warnings are what it
 //! accepts but reads with a loss, such as a missing time zone or an address without a city.
@@ -16,10 +16,10 @@ use serde_json::{Map, Value};
 
 use crate::catalog::Catalog;
 
-/// Longest session multifresque accepts, in days.
+/// Maximum length of a session that multifresque accepts, in days.
 const MAX_DURATION_DAYS: i64 = 31;
 
-/// How serious a finding is.
+/// The seriousness of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -694,7 +694,7 @@ fn check_price(event: &Map<String, Value>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The report as text for a terminal: the page problems, each event with findings, and a
+/// Formats the report as text for a terminal: the page problems, each event with findings, and a
 /// summary line.
 pub fn render_text(report: &Report) -> String {
     use std::fmt::Write as _;
@@ -856,7 +856,7 @@ mod tests {
     }
 
     #[test]
-    fn offset_that_does_not_match_zone_is_a_warning() {
+    fn offset_outside_zone_warns() {
         let report = check(json!([{
             "id": "a", "workshop": "FresqueClimat", "title": "F", "start": "2027-07-14T18:30:00+01:00",
             "time_zone": "Europe/Paris", "languages": ["fr"], "url": "https://e.example.org",

@@ -80,7 +80,7 @@ pub fn parse(bytes: &[u8], context: &Context) -> Result<Parsed, AdapterError> {
     Ok(parsed)
 }
 
-/// The JSON of every `<script type="application/ld+json">` block of an HTML page.
+/// Parses every `<script type="application/ld+json">` block of an HTML page.
 fn html_blocks(html: &str) -> Result<Vec<Value>, AdapterError> {
     let lower = html.to_ascii_lowercase();
     let mut blocks = Vec::new();
@@ -146,7 +146,7 @@ fn collect_events<'a>(value: &'a Value, depth: usize, found: &mut Vec<&'a Map<St
     }
 }
 
-/// The value of a schema.org property, written bare or with the `schema:` prefix.
+/// Returns the value of a schema.org property, written bare or with the `schema:` prefix.
 fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     object
         .get(key)
@@ -154,7 +154,7 @@ fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
         .filter(|value| !value.is_null())
 }
 
-/// The `@type` names of an object, without any vocabulary prefix.
+/// Returns the `@type` names of an object, without any vocabulary prefix.
 fn types(object: &Map<String, Value>) -> Vec<&str> {
     let names: Vec<&str> = match object.get("@type") {
         Some(Value::String(name)) => vec![name.as_str()],
@@ -257,7 +257,8 @@ fn read_event(event: &Map<String, Value>, context: &Context) -> Result<Vec<Draft
     }
 }
 
-/// A stable id: `@id`, then `identifier`, then the page URL, then a hash of name and start.
+/// Picks a stable id: `@id`, then `identifier`, then the page URL, then a hash of name and
+/// start.
 fn event_id(event: &Map<String, Value>) -> Option<String> {
     let start = text(event, "startDate");
     if let Some(id) = event
@@ -290,7 +291,7 @@ fn event_id(event: &Map<String, Value>) -> Option<String> {
     }
 }
 
-/// A property as text: a string, a number, or the `@value` of a value object.
+/// Reads a property as text: a string, a number, or the `@value` of a value object.
 fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
     match field(object, key)? {
         Value::Array(items) => items.iter().find_map(scalar),
@@ -323,7 +324,8 @@ fn count(object: &Map<String, Value>, key: &str) -> Option<u32> {
         .map(|value| value as u32)
 }
 
-/// The place, a free-text location, and whether a virtual or a physical place was given.
+/// Reads the place, a free-text location, and whether a virtual or a physical place was
+/// given.
 fn read_locations(value: Option<&Value>) -> (Location, Option<String>, bool, bool) {
     let mut location = Location::default();
     let mut location_text = None;
@@ -421,8 +423,7 @@ fn status(event: &Map<String, Value>) -> Option<Status> {
     }
 }
 
-/// What the offers tell: the ticket link, the price range and whether every offer is sold
-/// out.
+/// The offers' ticket link, price range, and whether every offer is sold out.
 #[derive(Default)]
 struct Offers {
     url: Option<String>,
@@ -556,7 +557,7 @@ fn add(start: When, length: Duration) -> Option<When> {
     }
 }
 
-/// One draft per occurrence of each `Schedule` in the window of `context`.
+/// Expands each `Schedule` into one draft per occurrence in the window of `context`.
 fn expand_schedules(
     value: &Value,
     draft: &Draft,
@@ -590,8 +591,8 @@ type Occurrence = (
     Option<String>,
 );
 
-/// The local start and end of each occurrence of a schedule between a day before `now` and
-/// the horizon, with the schedule's zone.
+/// Lists the local start and end of each occurrence of a schedule, from a day before `now`
+/// to the horizon, with the schedule's zone.
 fn occurrences(
     schedule: &Map<String, Value>,
     event: &Map<String, Value>,
@@ -674,7 +675,7 @@ fn occurrences(
     Ok(found)
 }
 
-/// Whether a schedule starting on `first` has an occurrence on `day`. Without `byDay` or
+/// Checks whether a schedule starting on `first` has an occurrence on `day`. Without `byDay` or
 /// `byMonthDay`, a weekly schedule repeats on the first day's weekday and a monthly one on
 /// its day of the month.
 fn on_schedule(

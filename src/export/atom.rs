@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::event::{Attendance, Event};
 
-/// What the Atom document is about.
+/// The title and links of an Atom document.
 pub struct FeedInfo<'a> {
     pub title: &'a str,
     /// Absolute URL of this Atom document, also its id.

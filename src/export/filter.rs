@@ -8,7 +8,7 @@
 use crate::event::{Attendance, Event};
 use crate::search::{SearchQuery, distance_km};
 
-/// Whether `event` passes every filter of `query` except the free text.
+/// Checks whether `event` passes every filter of `query` except the free text.
 pub fn matches(query: &SearchQuery, event: &Event) -> bool {
     // Whole seconds, as the index stores starts.
     let start = event.start_utc().timestamp();

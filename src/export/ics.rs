@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::event::{Attendance, Event, Status};
 
-/// Longest line in octets, the CRLF excluded (RFC 5545, section 3.1).
+/// Maximum line length in octets, the CRLF excluded (RFC 5545, section 3.1).
 const MAX_LINE_OCTETS: usize = 75;
 
 /// How often subscribed calendar applications should read the calendar again.

@@ -23,7 +23,7 @@ pub struct Page<'a> {
     pub events: &'a [FeedEvent],
 }
 
-/// Who publishes the aggregated feed.
+/// The publisher of the aggregated feed.
 #[derive(Debug, Serialize)]
 pub struct Publisher {
     pub name: String,

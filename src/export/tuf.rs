@@ -48,7 +48,7 @@ pub struct Record {
     pub scrape_date: String,
 }
 
-/// The record of `event`, or `None` when its family has no integer id in the catalog, since
+/// Builds the record of `event`, or `None` when its family has no integer id in the catalog, since
 /// the incumbent's front end can show only the families it numbers.
 pub fn record(event: &Event, catalog: &Catalog, seen_at: DateTime<Utc>) -> Option<Record> {
     let workshop_type = catalog.get(&event.workshop)?.legacy_id?;
@@ -135,7 +135,7 @@ fn full_location(event: &Event, country: &str) -> String {
     .join(", ")
 }
 
-/// The French name the incumbent writes after the address, for the countries it covers.
+/// Returns the French name the incumbent writes after the address, for the countries it covers.
 fn country_name(code: &str) -> Option<&'static str> {
     match code {
         "FR" => Some("France"),
@@ -151,7 +151,7 @@ fn country_name(code: &str) -> Option<&'static str> {
     }
 }
 
-/// The French department from the postal code (`69003` → `69`, `20000` → `2A`, `97411` →
+/// Derives the French department from the postal code (`69003` → `69`, `20000` → `2A`, `97411` →
 /// `974`), or for Switzerland a canton code the feed gave as region.
 pub fn department(event: &Event, country: &str) -> Option<String> {
     let location = &event.location;

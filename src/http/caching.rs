@@ -1,6 +1,6 @@
-//! Conditional requests for every `GET` answer: a weak `ETag` computed from the body, and
+//! Conditional requests for every `GET` response: a weak `ETag` computed from the body, and
 //! `304 Not Modified` when the client's `If-None-Match` (or, without it, its
-//! `If-Modified-Since` against the answer's `Last-Modified`) shows it already has it.
+//! `If-Modified-Since` against the response's `Last-Modified`) shows it already has it.
 //!
 //! Hashing the body after the handler ran saves bandwidth, not work; handlers stay simple
 //! and the tag is always right. Compression runs after this layer, so the tag is weak: it
@@ -19,7 +19,7 @@ use crate::normalize::fnv1a;
 /// every event stays below it.
 const MAX_TAGGED_BODY_BYTES: usize = 64 * 1024 * 1024;
 
-/// Headers a 304 repeats from the full answer (RFC 9110, section 15.4.5).
+/// Headers a 304 repeats from the full response (RFC 9110, section 15.4.5).
 const KEPT_ON_304: [header::HeaderName; 5] = [
     header::CACHE_CONTROL,
     header::CONTENT_LOCATION,
@@ -28,7 +28,8 @@ const KEPT_ON_304: [header::HeaderName; 5] = [
     header::LAST_MODIFIED,
 ];
 
-/// The middleware: tags successful `GET` and `HEAD` answers and answers 304 when it can.
+/// Tags successful `GET` and `HEAD` responses, and responds 304 when the client's copy is
+/// current.
 pub async fn conditional(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let conditions = request.headers().clone();
@@ -45,7 +46,7 @@ pub async fn conditional(request: Request, next: Next) -> Response {
     let bytes = match to_bytes(body, MAX_TAGGED_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(error) => {
-            tracing::warn!(%error, "answer body too large or unreadable to tag");
+            tracing::warn!(%error, "response body too large or unreadable to tag");
             return super::ApiError::internal(&error).into_response();
         }
     };
@@ -73,7 +74,7 @@ fn is_no_store(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("no-store"))
 }
 
-/// Whether the client's copy is current. `If-None-Match` wins over `If-Modified-Since`, and
+/// Checks whether the client's copy is current. `If-None-Match` wins over `If-Modified-Since`, and
 /// tags compare weakly, as RFC 9110 requires for GET.
 fn not_modified(conditions: &HeaderMap, tag: &str, last_modified: Option<&HeaderValue>) -> bool {
     let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();

@@ -40,7 +40,7 @@ const EXPORT_CACHE_CONTROL: &str = "public, max-age=60";
 /// Longest accepted cursor, in bytes.
 const MAX_CURSOR_BYTES: usize = 400;
 
-/// The export routes.
+/// Builds the export routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/feed", get(feed))
@@ -139,7 +139,7 @@ fn changed_at(state: &AppState) -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-/// `Last-Modified` and `Cache-Control` for an answer built from the events.
+/// Returns `Last-Modified` and `Cache-Control` for a response built from the events.
 fn data_headers(state: &AppState) -> [(header::HeaderName, String); 2] {
     [
         (
@@ -181,7 +181,7 @@ async fn feed(
         .map(|text| params::date_time("updated_since", &text))
         .transpose()?;
 
-    // The text filter is answered by the index; the other filters are checked on each event.
+    // The index matches the text, and the other filters are checked on each event.
     let text_matches = match &query.text {
         None => None,
         Some(_) => {
@@ -271,7 +271,7 @@ fn collect_page(
     }
 }
 
-/// The cursor after an event: its start in Unix seconds, a dot, and its id.
+/// Encodes the cursor after an event: its start in Unix seconds, a dot, and its id.
 fn cursor(key: &(i64, String)) -> String {
     format!("{}.{}", key.0, key.1)
 }
@@ -298,7 +298,8 @@ fn parse_cursor(text: &str) -> Result<(i64, String), ApiError> {
     Ok((start, id.to_owned()))
 }
 
-/// The next page's link: this page's query with `after` set to the last event's cursor.
+/// Builds the next page's link: this page's query with `after` set to the last event's
+/// cursor.
 fn next_link(raw: &str, last: &(i64, String)) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
@@ -418,7 +419,7 @@ async fn atom_feed(
         .into_response())
 }
 
-/// The service's base URL as the client reached it: `X-Forwarded-Proto` (set by a reverse
+/// Returns the service's base URL as the client reached it: `X-Forwarded-Proto` (set by a reverse
 /// proxy) or `http`, and the `Host` header when it is a plain host name and port.
 fn base_url(headers: &HeaderMap) -> String {
     let scheme = match headers

@@ -16,7 +16,7 @@ use super::{AppState, blocking};
 use crate::app::{INDEX_DIR, STORE_FILE};
 use crate::metrics::{self, SourceLabels};
 
-/// The metrics route.
+/// Builds the metrics route.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(serve_metrics))
 }

@@ -25,12 +25,13 @@ use crate::event::Rejection;
 use crate::scheduler::live::{ConfigView, RefreshError, SourceView};
 use crate::store::SourceStatus;
 
-/// Cache policy of the status answers: always fresh, since operators watch them change.
+/// Cache policy of the status responses: revalidated on every request, because operators
+/// watch them change.
 const STATUS_CACHE_CONTROL: &str = "no-cache";
 /// Content-Security-Policy of the HTML page: no script, inline styles only.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The status routes.
+/// Builds the status routes.
 pub fn routes() -> Router<AppState> {
     let read = Router::new()
         .route("/api/v1/sources", get(list))
@@ -46,7 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sources", get(page))
 }
 
-/// `GET /api/v1/sources` answer.
+/// `GET /api/v1/sources` response.
 #[derive(Serialize)]
 struct Listing {
     config: ConfigView,
@@ -224,7 +225,7 @@ fn conflict(code: &'static str, error: RefreshError) -> ApiError {
     }
 }
 
-/// The refusal to send, unless the request has `Authorization: Bearer {token}` equal to the
+/// Returns the rejection to send, unless the request has `Authorization: Bearer {token}` equal to the
 /// admin token. A request without credentials gets 401 even when no token is configured, so
 /// that clients learn how to authenticate first.
 fn check_token(state: &AppState, headers: &HeaderMap) -> Option<Response> {
@@ -248,7 +249,7 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Option<Response> {
             .into_response()
     };
     let Some(given) = given else {
-        tracing::warn!("refresh refused: no admin token in the request");
+        tracing::warn!("refresh rejected: no admin token in the request");
         return Some(unauthorized());
     };
     let Some(expected) = &state.admin_token else {
@@ -268,7 +269,7 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
         None
     } else {
-        tracing::warn!("refresh refused: wrong admin token");
+        tracing::warn!("refresh rejected: invalid admin token");
         Some(unauthorized())
     }
 }
@@ -448,7 +449,7 @@ fn row(out: &mut String, source: &Status) {
     );
 }
 
-/// An RFC 3339 time shown as `2026-12-04 20:15:03 UTC` in a `<time>` element.
+/// Formats an RFC 3339 time as `2026-12-04 20:15:03 UTC` in a `<time>` element.
 fn time(rfc3339: &str) -> String {
     match DateTime::parse_from_rfc3339(rfc3339) {
         Ok(at) => format!(

@@ -2,8 +2,8 @@
 //! from, and its replacement when the sources file changes.
 //!
 //! A reload compares each source with the running one. A new or edited source runs at once
-//! and then on its schedule; an unchanged one keeps its schedule; a removed or disabled one
-//! stops and its events are withdrawn. An invalid file changes nothing: its problems are
+//! and then on its schedule, and an unchanged one keeps its schedule. A removed or disabled
+//! one stops, and its events are withdrawn. An invalid file changes nothing: its problems are
 //! logged and shown in the status, and the previous configuration keeps running.
 //!
 //! Runs of one source never overlap: scheduled runs wait for a manual refresh in progress,
@@ -93,7 +93,7 @@ pub struct ConfigView {
     pub last_reload: Option<ReloadReport>,
 }
 
-/// Why a manual refresh was not started.
+/// The reason a manual refresh was not started.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefreshError {
     #[error("no source {0:?} in the configuration")]
@@ -130,12 +130,12 @@ impl Live {
         })
     }
 
-    /// The configuration in force.
+    /// Returns the configuration in force.
     pub fn config(&self) -> Arc<Config> {
         self.lock().config.clone()
     }
 
-    /// Where the configuration came from and how the last reload went.
+    /// Returns where the configuration came from and how the last reload went.
     pub fn config_view(&self) -> ConfigView {
         let state = self.lock();
         ConfigView {
@@ -145,7 +145,7 @@ impl Live {
         }
     }
 
-    /// Every configured source, enabled or not, in file order.
+    /// Lists every configured source, enabled or not, in file order.
     pub fn sources(&self) -> Vec<SourceView> {
         let state = self.lock();
         state
@@ -430,7 +430,8 @@ impl Live {
         }
     }
 
-    /// Whether the sources file's modification time or length changed since last checked.
+    /// Checks whether the sources file's modification time or length changed since the last
+    /// check.
     fn file_changed(&self) -> bool {
         let Some(path) = &self.path else {
             return false;
@@ -499,7 +500,7 @@ impl ReloadReport {
     }
 }
 
-/// Which enabled sources `new` adds, changes and removes compared with `old`.
+/// Compares the enabled sources of `new` with those of `old`.
 fn diff(old: &Config, new: &Config) -> ReloadReport {
     let before: HashMap<&str, &Source> =
         old.enabled_sources().map(|s| (s.id.as_str(), s)).collect();
@@ -522,7 +523,8 @@ fn diff(old: &Config, new: &Config) -> ReloadReport {
     report
 }
 
-/// Every setting of a source as text: equal fingerprints mean the running task can stay.
+/// Writes every setting of a source as text, so equal fingerprints mean the running task can
+/// stay.
 fn fingerprint(source: &Source) -> String {
     format!("{source:?}")
 }
