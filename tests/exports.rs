@@ -234,6 +234,7 @@ async fn read_endpoints_answer_304_to_matching_etag() {
         assert_eq!(first.status(), 200, "{path}");
         let tag = first.headers()["etag"].to_str().unwrap().to_owned();
         assert!(first.headers().contains_key("cache-control"), "{path}");
+        assert!(first.headers().contains_key("last-modified"), "{path}");
 
         let again = service
             .client

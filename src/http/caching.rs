@@ -6,13 +6,16 @@
 //! and the tag is always right. Compression runs after this layer, so the tag is weak: it
 //! names the content, not the bytes of one encoding.
 
+use std::sync::OnceLock;
+
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::DateTime;
+use chrono::{DateTime, TimeZone, Utc};
 
+use super::AppState;
 use crate::normalize::fnv1a;
 
 /// Largest body tagged, in bytes; a larger one is sent as it is. The compatibility export of
@@ -28,9 +31,18 @@ const KEPT_ON_304: [header::HeaderName; 5] = [
     header::LAST_MODIFIED,
 ];
 
-/// Tags successful `GET` and `HEAD` responses, and responds 304 when the client's copy is
-/// current.
-pub async fn conditional(request: Request, next: Next) -> Response {
+/// When this process started serving: content that does not come from the store, such as the
+/// catalog or this program's pages, can change only across restarts.
+static STARTED_AT: OnceLock<DateTime<Utc>> = OnceLock::new();
+
+/// Records the start of serving; later calls keep the first time.
+pub fn mark_start() {
+    STARTED_AT.get_or_init(Utc::now);
+}
+
+/// Tags successful `GET` and `HEAD` responses, adds `Last-Modified` where the handler set
+/// none, and responds 304 when the client's copy is current.
+pub async fn conditional(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let conditions = request.headers().clone();
     let response = next.run(request).await;
@@ -54,6 +66,11 @@ pub async fn conditional(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&tag) {
         parts.headers.insert(header::ETAG, value);
     }
+    if !parts.headers.contains_key(header::LAST_MODIFIED)
+        && let Ok(value) = HeaderValue::from_str(&http_date(last_change(&state)))
+    {
+        parts.headers.insert(header::LAST_MODIFIED, value);
+    }
 
     if not_modified(&conditions, &tag, parts.headers.get(header::LAST_MODIFIED)) {
         let mut answer = StatusCode::NOT_MODIFIED.into_response();
@@ -65,6 +82,21 @@ pub async fn conditional(request: Request, next: Next) -> Response {
         return answer;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The later of the store's last change and the start of serving.
+fn last_change(state: &AppState) -> DateTime<Utc> {
+    let started = STARTED_AT.get().copied().unwrap_or_else(Utc::now);
+    let changed = Utc
+        .timestamp_millis_opt(state.store.changed_at_ms())
+        .single()
+        .unwrap_or(started);
+    changed.max(started)
+}
+
+/// Formats a time as an HTTP date (RFC 9110, section 5.6.7).
+pub fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 fn is_no_store(headers: &HeaderMap) -> bool {

@@ -144,9 +144,7 @@ fn data_headers(state: &AppState) -> [(header::HeaderName, String); 2] {
     [
         (
             header::LAST_MODIFIED,
-            changed_at(state)
-                .format("%a, %d %b %Y %H:%M:%S GMT")
-                .to_string(),
+            super::caching::http_date(changed_at(state)),
         ),
         (header::CACHE_CONTROL, EXPORT_CACHE_CONTROL.to_owned()),
     ]

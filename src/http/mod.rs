@@ -70,6 +70,7 @@ pub struct AppState {
 
 /// Builds the application's router; `main` serves it and tests drive it.
 pub fn router(state: AppState) -> Router {
+    caching::mark_start();
     let api = Router::new()
         .route("/api/v1/events", get(search_events))
         .route("/api/v1/events/{id}", get(get_event))
@@ -98,7 +99,10 @@ pub fn router(state: AppState) -> Router {
             observe::record_latency,
         ))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(caching::conditional))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::conditional,
+        ))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
