@@ -56,3 +56,28 @@ async fn html_page_events_become_searchable() {
     let (_, cancelled) = service.get("/api/v1/events?q=annulée").await;
     assert_eq!(cancelled["total"], 0, "cancelled sessions are not listed");
 }
+
+#[tokio::test]
+async fn bundled_agenda_example_is_read() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let text = std::fs::read_to_string(root.join("sources-jsonld.toml")).unwrap();
+    let service = TestService::start(&text, &root).await;
+
+    let runs = service.fetch_all().await;
+
+    assert!(
+        format!("{runs:?}").contains("kept: 9, rejected: 0"),
+        "{runs:?}"
+    );
+    let (_, monthly) = service
+        .get("/api/v1/events?from=2027-01-01&q=premier%20mardi")
+        .await;
+    assert_eq!(monthly["total"], 6, "{monthly}");
+    let (_, cancelled) = service
+        .get("/api/v1/events/fresques-grenoble~h0000000000000000")
+        .await;
+    assert_eq!(
+        cancelled["error"]["code"], "not_found",
+        "ids of URLs are hashed"
+    );
+}
