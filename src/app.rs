@@ -89,6 +89,19 @@ impl App {
         };
         let index = Arc::new(index);
 
+        // Sources removed from the file or disabled no longer count: their events leave search.
+        let enabled: Vec<&str> = config
+            .enabled_sources()
+            .map(|source| source.id.as_str())
+            .collect();
+        let withdrawn = store.withdraw_other_sources(&enabled, chrono::Utc::now())?;
+        if withdrawn > 0 {
+            tracing::info!(
+                events = withdrawn,
+                "withdrew events of removed or disabled sources"
+            );
+        }
+
         let fetcher = Fetcher::new(fetch)?;
         let aggregator = Arc::new(Aggregator::new(
             store.clone(),

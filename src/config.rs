@@ -13,10 +13,6 @@ use crate::catalog::Catalog;
 
 /// Days ahead over which recurring calendar events are expanded, by default.
 pub const DEFAULT_HORIZON_DAYS: u32 = 365;
-/// Largest accepted `horizon_days`: ten years of occurrences is already far more than any
-/// participant looks at.
-pub const MAX_HORIZON_DAYS: u32 = 3650;
-
 /// URL query parameters whose value is most likely a secret.
 const SECRET_PARAMETERS: &[&str] = &[
     "token",
@@ -31,6 +27,9 @@ const SECRET_PARAMETERS: &[&str] = &[
     "signature",
     "sig",
 ];
+
+/// Longest expansion horizon for recurring events: ten years.
+pub const MAX_HORIZON_DAYS: u32 = 3650;
 
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
@@ -118,7 +117,7 @@ impl std::fmt::Display for Problem {
 /// Why a sources file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -245,7 +244,7 @@ impl Config {
             problems.push(Problem {
                 line: settings_line(text),
                 message: format!(
-                    "horizon_days = {horizon_days} is out of range: use 1 to {MAX_HORIZON_DAYS} days, such as {DEFAULT_HORIZON_DAYS}"
+                    "[settings] horizon_days = {horizon_days} is out of range: use 1 to {MAX_HORIZON_DAYS} days, such as {DEFAULT_HORIZON_DAYS}"
                 ),
             });
         }
@@ -663,6 +662,19 @@ kind = "ics"
         assert_eq!(problems[0].line, Some(3));
         assert!(
             problems[0].message.contains("unknown field `kinds`"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn horizon_out_of_range_is_a_problem() {
+        let problems =
+            Config::parse("[settings]\nhorizon_days = 100000000\n", Path::new(".")).unwrap_err();
+
+        assert!(
+            problems[0]
+                .message
+                .contains("horizon_days = 100000000 is out of range"),
             "{problems:?}"
         );
     }

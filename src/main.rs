@@ -155,6 +155,18 @@ struct SearchArgs {
     /// Place name or French postal code to search around.
     #[arg(long)]
     near: Option<String>,
+    /// Latitude in degrees to search around, with --lon, in place of --near.
+    #[arg(long, allow_hyphen_values = true)]
+    lat: Option<String>,
+    /// Longitude in degrees to search around, with --lat.
+    #[arg(long, allow_hyphen_values = true)]
+    lon: Option<String>,
+    /// Also list online sessions when searching around a place.
+    #[arg(long)]
+    include_online: bool,
+    /// ISO 3166-1 alpha-2 country code of the place, such as FR.
+    #[arg(long)]
+    country: Option<String>,
     /// Search radius around --near, in kilometres, or "unlimited".
     #[arg(long, value_name = "KM")]
     radius_km: Option<String>,
@@ -182,6 +194,9 @@ struct SearchArgs {
     /// Number of results, 1 to 100.
     #[arg(long, default_value_t = 10)]
     limit: usize,
+    /// Results to skip, for the next page.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -238,6 +253,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         FetchSettings::default(),
     )
     .await?;
+    if app.config.enabled_sources().next().is_none() {
+        tracing::warn!(sources = %args.data.sources.display(), "no enabled source: serving stored events only");
+    }
     let address = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -354,8 +372,7 @@ fn check_sources(args: &SourcesCheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
-    let mut location = if args.target.starts_with("https://") || args.target.starts_with("http://")
-    {
+    let first = if args.target.starts_with("https://") || args.target.starts_with("http://") {
         Location::Url(
             url::Url::parse(&args.target)
                 .with_context(|| format!("invalid URL {}", args.target))?,
@@ -363,6 +380,7 @@ async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         Location::File(PathBuf::from(&args.target))
     };
+    let mut location = first.clone();
     let fetcher = Fetcher::new(FetchSettings::default())?;
     let catalog = Catalog::embedded();
     let mut validator = Validator::new(&catalog, chrono::Utc::now());
@@ -392,7 +410,7 @@ async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
                 multifresque::scheduler::MAX_PAGES
             ));
         }
-        location = match multifresque::fetch::resolve_next(&location, &next) {
+        location = match multifresque::fetch::resolve_next(&first, &location, &next) {
             Ok(next) => next,
             Err(error) => break Some(error),
         };
@@ -431,24 +449,43 @@ async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
-    let mut config = multifresque::config::Config::load(&args.data.sources)?;
-    if let Some(id) = &args.source {
-        let Some(source) = config.source(id).cloned() else {
-            let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-            anyhow::bail!(
-                "no source {id:?} in {}; known sources: {}",
-                args.data.sources.display(),
-                known.join(", ")
-            );
-        };
-        config.sources = vec![multifresque::config::Source {
-            enabled: true,
-            ..source
-        }];
-    }
+    let config = multifresque::config::Config::load(&args.data.sources)?;
+    let only = match &args.source {
+        None => None,
+        Some(id) => match config.source(id) {
+            Some(source) => Some(source.clone()),
+            None => {
+                let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+                anyhow::bail!(
+                    "no source {id:?} in {}; known sources: {}",
+                    args.data.sources.display(),
+                    known.join(", ")
+                );
+            }
+        },
+    };
     let app = App::open_with(config, &args.data.data_dir, FetchSettings::default()).await?;
 
+    if let Some(source) = only {
+        let run = app.aggregator.run_source(&source).await;
+        print_runs(std::slice::from_ref(&run));
+        print_rejections(&app)?;
+        if !source.enabled {
+            eprintln!(
+                "note: source {:?} is disabled, so `serve` and the next `fetch` withdraw its events again",
+                source.id
+            );
+        }
+        return Ok(exit_code(&[run]));
+    }
+
     let count = app.config.enabled_sources().count() as u64;
+    if count == 0 {
+        eprintln!(
+            "note: {} enables no source; nothing to fetch",
+            args.data.sources.display()
+        );
+    }
     let progress = indicatif::ProgressBar::new(count).with_style(
         indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -467,15 +504,53 @@ async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     progress.finish_and_clear();
 
     print_runs(&runs);
-    let failed = runs
+    print_rejections(&app)?;
+    Ok(exit_code(&runs))
+}
+
+/// Success when no source failed.
+fn exit_code(runs: &[SourceRun]) -> ExitCode {
+    if runs
         .iter()
-        .filter(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
-        .count();
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
+        .any(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
+    {
         ExitCode::FAILURE
-    })
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Rejections printed per source after the table; the store keeps more.
+const REJECTIONS_SHOWN: usize = 5;
+
+/// Lists why entries of each source's last parsed feed were rejected.
+fn print_rejections(app: &App) -> anyhow::Result<()> {
+    let statuses = app.state.store.source_statuses()?;
+    let with_rejections: Vec<_> = statuses
+        .iter()
+        .filter(|status| status.events_rejected > 0)
+        .collect();
+    if with_rejections.is_empty() {
+        return Ok(());
+    }
+    println!();
+    println!("rejected entries:");
+    for status in with_rejections {
+        for rejection in status.rejections.iter().take(REJECTIONS_SHOWN) {
+            let id = rejection.event_id.as_deref().unwrap_or("(no id)");
+            println!(
+                "  {}  {id}  {}: {}",
+                status.id, rejection.reason, rejection.detail
+            );
+        }
+        let hidden = status
+            .events_rejected
+            .saturating_sub(REJECTIONS_SHOWN as u64);
+        if hidden > 0 {
+            println!("  {}  ... and {hidden} more", status.id);
+        }
+    }
+    Ok(())
 }
 
 fn print_runs(runs: &[SourceRun]) {
@@ -549,6 +624,9 @@ fn search_query_string(args: &SearchArgs) -> String {
     }
     let optional = [
         ("near", &args.near),
+        ("lat", &args.lat),
+        ("lon", &args.lon),
+        ("country", &args.country),
         ("radius_km", &args.radius_km),
         ("attendance", &args.attendance),
         ("audience", &args.audience),
@@ -567,7 +645,11 @@ fn search_query_string(args: &SearchArgs) -> String {
     for code in &args.lang {
         query.append_pair("lang", code);
     }
+    if args.include_online {
+        query.append_pair("include_online", "true");
+    }
     query.append_pair("limit", &args.limit.to_string());
+    query.append_pair("offset", &args.offset.to_string());
     query.finish()
 }
 

@@ -26,13 +26,17 @@ use crate::event::{Draft, Event, Rejection};
 use crate::fetch::{self, Fetcher, Response};
 use crate::index::Index;
 use crate::metrics::Metrics;
-use crate::normalize::Normalizer;
+use crate::normalize::{Normalizer, event_id};
 use crate::places::Gazetteer;
 use crate::store::{Applied, FetchRecord, Outcome, Store, Validators};
 
 /// Most pages followed through `next` links in one run, so a feed whose pages link in a
 /// circle or without end cannot hold a run forever.
 pub const MAX_PAGES: usize = 200;
+
+/// Most bytes of all pages of one feed together, so that a feed of many large pages cannot
+/// exhaust memory: twice the largest accepted page.
+pub const MAX_FEED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Sources fetched at the same time.
 const CONCURRENT_FETCHES: usize = 4;
@@ -197,7 +201,7 @@ impl Aggregator {
         }
         match &outcome {
             RunOutcome::Failed { error } => {
-                tracing::warn!(source = %source.id, %error, duration_ms, "fetch failed; keeping last good events")
+                tracing::warn!(source = %source.id, %error, duration_ms, "fetch failed; stored events unchanged")
             }
             RunOutcome::Unchanged => {
                 tracing::info!(source = %source.id, duration_ms, "feed unchanged")
@@ -264,10 +268,7 @@ impl Aggregator {
     }
 
     /// Fetches the first page and every page its `next` links lead to, hashing the bytes;
-    /// `None` when the server answers that the first page has not changed.
-    ///
-    /// NOTE: a 304 on the first page stands for the whole feed, because every page of one
-    /// OpenFresque feed generation carries the same `generated_at`.
+    /// `None` when the server answers that a single-page feed has not changed.
     async fn download(
         &self,
         source: &Source,
@@ -283,6 +284,7 @@ impl Aggregator {
         parse_settings(source, context).hash(&mut hasher);
         let mut location = source.location.clone();
         let mut visited = HashSet::new();
+        let mut total_bytes = 0;
         loop {
             if download.pages.len() == MAX_PAGES {
                 return Err(ReadError::new(format!(
@@ -313,6 +315,12 @@ impl Aggregator {
                 download.validators.etag = etag;
                 download.validators.last_modified = last_modified;
             }
+            total_bytes += bytes.len();
+            if total_bytes > MAX_FEED_BYTES {
+                return Err(ReadError::new(format!(
+                    "the feed's pages add up to more than {MAX_FEED_BYTES} bytes"
+                )));
+            }
             bytes.hash(&mut hasher);
 
             let next = match source.kind {
@@ -323,12 +331,19 @@ impl Aggregator {
             let Some(next) = next else {
                 break;
             };
-            location = fetch::resolve_next(&location, &next).map_err(ReadError::new)?;
+            location =
+                fetch::resolve_next(&source.location, &location, &next).map_err(ReadError::new)?;
             if visited.contains(&location.to_string()) {
                 return Err(ReadError::new(format!(
                     "`next` of {location} loops back to a page already read"
                 )));
             }
+        }
+        if download.pages.len() > 1 {
+            // A 304 for the first page says nothing of the others, so a paged feed is always
+            // downloaded whole; its content hash still spares parsing and re-indexing.
+            download.validators.etag = None;
+            download.validators.last_modified = None;
         }
         download.validators.content_hash = Some(format!("{:016x}", hasher.finish()));
         Ok(Some(download))
@@ -353,6 +368,11 @@ impl Aggregator {
         };
         let kept = events.len();
         let rejected = rejections.len();
+        let rejected_ids: Vec<String> = rejections
+            .iter()
+            .filter_map(|rejection| rejection.event_id.as_deref())
+            .map(|id| event_id(&source.id, id))
+            .collect();
 
         let _apply = self.apply_lock.lock().await;
         let store = self.store.clone();
@@ -373,7 +393,7 @@ impl Aggregator {
                 at,
                 duration_ms: started.elapsed().as_millis() as u64,
                 http_status,
-                outcome: Outcome::Fetched { events, rejections, validators },
+                outcome: Outcome::Fetched { events, rejections, rejected_ids, validators },
             };
             let applied = store.record(&id, record)?;
             if applied.changed() {

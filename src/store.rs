@@ -101,6 +101,9 @@ pub enum Outcome {
     Fetched {
         events: Vec<Event>,
         rejections: Vec<Rejection>,
+        /// Global ids of entries the feed still lists but that were rejected this time:
+        /// their last good version stays as it was instead of being withdrawn.
+        rejected_ids: Vec<String>,
         validators: Validators,
     },
     /// The feed has not changed since the last success.
@@ -282,9 +285,10 @@ impl Store {
             Outcome::Fetched {
                 events,
                 rejections,
+                rejected_ids,
                 validators,
             } => {
-                applied = replace_events(&transaction, source_id, &events, &at)?;
+                applied = replace_events(&transaction, source_id, &events, &rejected_ids, &at)?;
                 let examples = &rejections[..rejections.len().min(MAX_STORED_REJECTIONS)];
                 let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
                 for rejection in &rejections {
@@ -415,6 +419,52 @@ impl Store {
             })
         })
         .collect()
+    }
+
+    /// Withdraws the events of every source not in `kept_sources`, such as a source removed
+    /// from the configuration or disabled. Returns how many events were withdrawn; a later
+    /// successful fetch of such a source brings its events back.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`StoreError`] when SQLite fails.
+    pub fn withdraw_other_sources(
+        &self,
+        kept_sources: &[&str],
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS kept (id TEXT PRIMARY KEY); DELETE FROM kept;",
+        )?;
+        {
+            let mut keep =
+                transaction.prepare_cached("INSERT OR IGNORE INTO kept (id) VALUES (?1)")?;
+            for source in kept_sources {
+                keep.execute([source])?;
+            }
+        }
+        let withdrawn = transaction.execute(
+            "UPDATE events SET withdrawn_at = ?1, changed_at = ?1, searchable = 0
+             WHERE withdrawn_at IS NULL AND source NOT IN (SELECT id FROM kept)",
+            [at.to_rfc3339()],
+        )?;
+        // A source that comes back must be read again in full, even if its feed is unchanged.
+        transaction.execute(
+            "UPDATE sources SET etag = NULL, last_modified = NULL, content_hash = NULL
+             WHERE id NOT IN (SELECT id FROM kept)",
+            [],
+        )?;
+        if withdrawn > 0 {
+            bump_generation(&transaction, at)?;
+        }
+        transaction.commit()?;
+        if withdrawn > 0 {
+            self.changed_at_ms
+                .store(at.timestamp_millis(), Ordering::Relaxed);
+        }
+        Ok(withdrawn)
     }
 
     /// The searchable events of one source, for re-indexing it.
@@ -557,12 +607,20 @@ fn replace_events(
     transaction: &rusqlite::Transaction<'_>,
     source_id: &str,
     events: &[Event],
+    rejected_ids: &[String],
     at: &str,
 ) -> Result<Applied, StoreError> {
     let mut applied = Applied::default();
     transaction.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY); DELETE FROM seen;",
     )?;
+    {
+        let mut still_listed =
+            transaction.prepare_cached("INSERT OR IGNORE INTO seen (id) VALUES (?1)")?;
+        for id in rejected_ids {
+            still_listed.execute([id])?;
+        }
+    }
     {
         let mut existing =
             transaction.prepare_cached("SELECT data, withdrawn_at FROM events WHERE id = ?1")?;

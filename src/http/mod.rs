@@ -26,7 +26,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -76,10 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events/{id}", get(get_event))
         .route("/api/v1/workshops", get(list_workshops))
         .route("/api/v1/places", get(suggest_places))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(SEARCH_CACHE_CONTROL),
-        ))
+        .layer(axum::middleware::map_response(cache_success))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -104,6 +100,7 @@ pub fn router(state: AppState) -> Router {
             caching::conditional,
         ))
         .with_state(state)
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -114,6 +111,17 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal(&"handler panicked").into_response()
         }))
+}
+
+/// Lets clients and caches reuse successful answers for a minute; errors are not cached.
+async fn cache_success(mut response: Response) -> Response {
+    if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(SEARCH_CACHE_CONTROL),
+        );
+    }
+    response
 }
 
 /// Runs blocking work on the blocking pool and maps its failure to a 500.

@@ -9,7 +9,7 @@
 //! Runs of one source never overlap: scheduled runs wait for a manual refresh in progress,
 //! and a refresh is refused while a run is in progress.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -163,18 +163,17 @@ impl Live {
             .collect()
     }
 
-    /// Starts every enabled source now and then on its schedule, withdraws the events of
-    /// sources that are no longer enabled, and checks the sources file for changes every
-    /// `poll` (never when `None`) until `shutdown` turns true. Returns once every run in
-    /// progress has finished.
+    /// Starts every enabled source now and then on its schedule, and checks the sources file
+    /// for changes every `poll` (never when `None`) until `shutdown` turns true. Returns once
+    /// every run in progress has finished.
     pub async fn run(self: Arc<Self>, poll: Option<Duration>, mut shutdown: watch::Receiver<bool>) {
         let config = {
             let mut state = self.lock();
             state.running = Some(shutdown.clone());
             state.config.clone()
         };
+        // Sources that were not enabled at start-up were withdrawn when the app opened.
         self.start_sources(&config);
-        self.retire_unconfigured(&config).await;
 
         match poll {
             None => stopped(&mut shutdown).await,
@@ -384,29 +383,6 @@ impl Live {
                 () = stopped(&mut shutdown) => return,
             }
             *next_run.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        }
-    }
-
-    /// Withdraws the events of sources that have events in the store but are not enabled,
-    /// such as a source removed from the file while the server was stopped.
-    async fn retire_unconfigured(self: &Arc<Self>, config: &Config) {
-        let enabled: HashSet<&str> = config.enabled_sources().map(|s| s.id.as_str()).collect();
-        let store = self.aggregator.store.clone();
-        let statuses = match tokio::task::spawn_blocking(move || store.source_statuses()).await {
-            Ok(Ok(statuses)) => statuses,
-            Ok(Err(error)) => {
-                tracing::error!(%error, "cannot list stored sources");
-                return;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot list stored sources");
-                return;
-            }
-        };
-        for status in statuses {
-            if status.searchable_events > 0 && !enabled.contains(status.id.as_str()) {
-                self.retire(&status.id).await;
-            }
         }
     }
 

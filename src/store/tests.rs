@@ -34,6 +34,7 @@ fn fetched(events: Vec<Event>) -> FetchRecord {
         outcome: Outcome::Fetched {
             events,
             rejections: vec![Rejection::new(Some("x"), "missing_title", "no title")],
+            rejected_ids: Vec::new(),
             validators: Validators {
                 etag: Some("\"v1\"".to_owned()),
                 ..Validators::default()
@@ -304,6 +305,30 @@ fn feed_events_page_in_start_order() {
 }
 
 #[test]
+fn rejected_entry_keeps_its_last_good_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+    store
+        .record(
+            "a",
+            fetched(vec![event("a", "1", "Un"), event("a", "2", "Deux")]),
+        )
+        .unwrap();
+
+    let mut partial = fetched(vec![event("a", "1", "Un")]);
+    if let Outcome::Fetched { rejected_ids, .. } = &mut partial.outcome {
+        rejected_ids.push("a~2".to_owned());
+    }
+    let applied = store.record("a", partial).unwrap();
+
+    assert_eq!(applied.withdrawn, 0);
+    assert_eq!(
+        ids(&store.searchable_events("a").unwrap()),
+        vec!["a~1", "a~2"]
+    );
+}
+
+#[test]
 fn first_schema_upgrades_with_its_events() {
     let connection = Connection::open_in_memory().unwrap();
     connection.execute_batch(MIGRATIONS[0]).unwrap();
@@ -333,4 +358,28 @@ fn first_schema_upgrades_with_its_events() {
         "the last sighting counts as the last change"
     );
     assert_eq!(store.changed_at_ms(), 0);
+}
+
+#[test]
+fn removed_source_is_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
+    store
+        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .unwrap();
+    store
+        .record("b", fetched(vec![event("b", "1", "Un")]))
+        .unwrap();
+
+    let withdrawn = store.withdraw_other_sources(&["b"], Utc::now()).unwrap();
+
+    assert_eq!(withdrawn, 1);
+    assert_eq!(ids(&store.all_searchable_events().unwrap()), vec!["b~1"]);
+    assert_eq!(store.generation().unwrap(), 3);
+    assert_eq!(store.withdraw_other_sources(&["b"], Utc::now()).unwrap(), 0);
+    assert_eq!(
+        store.validators("a").unwrap(),
+        Validators::default(),
+        "a source that comes back is read again in full"
+    );
 }

@@ -126,6 +126,7 @@ pub struct TestService {
     pub app: App,
     pub base: String,
     pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
     _data: tempfile::TempDir,
 }
 
@@ -133,7 +134,15 @@ impl TestService {
     /// Starts the service over the sources written in `sources_toml` (relative paths resolve
     /// against `base_dir`).
     pub async fn start(sources_toml: &str, base_dir: &Path) -> TestService {
-        let data = tempfile::tempdir().unwrap();
+        TestService::start_in(sources_toml, base_dir, tempfile::tempdir().unwrap()).await
+    }
+
+    /// Starts the service over an existing data directory, as a restart does.
+    pub async fn start_in(
+        sources_toml: &str,
+        base_dir: &Path,
+        data: tempfile::TempDir,
+    ) -> TestService {
         let config = Config::parse(sources_toml, base_dir).unwrap();
         let app = App::open_with(config, data.path(), fast_fetch())
             .await
@@ -154,13 +163,23 @@ impl TestService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = multifresque::http::router(app.state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestService {
             app,
             base,
             client: reqwest::Client::new(),
+            server,
             _data: data,
         }
+    }
+
+    /// Hands the data directory over, for a restart with [`TestService::start_in`].
+    pub async fn into_data(self) -> tempfile::TempDir {
+        // The server task holds the index writer through the router state; stop it first.
+        self.server.abort();
+        let _ = self.server.await;
+        drop(self.app);
+        self._data
     }
 
     /// Runs every enabled source once.
