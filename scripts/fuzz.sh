@@ -5,9 +5,9 @@
 #   scripts/fuzz.sh                          # every target, 300 s each
 #   FUZZ_SECONDS=60 scripts/fuzz.sh adapter_ics
 #
-# Targets: adapter_openfresque, adapter_ics, adapter_tuf, event_search_params (see
-# fuzz/fuzz_targets/). Corpora grow in fuzz/corpus/TARGET, seeded from examples/feeds/;
-# crashes land in fuzz/artifacts/TARGET/. Copy each crash into
+# Targets: adapter_openfresque, adapter_ics, adapter_tuf, adapter_jsonld and
+# event_search_params (see fuzz/fuzz_targets/). Corpora grow in fuzz/corpus/TARGET, seeded
+# from examples/feeds/; crashes land in fuzz/artifacts/TARGET/. Copy each crash into
 # tests/fuzz-regressions/TARGET/ so `cargo test --test fuzz_regressions` replays it forever.
 #
 # cargo-fuzz passes nightly-only flags to rustc (-Zsanitizer=address and others).
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-300}
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(adapter_openfresque adapter_ics adapter_tuf event_search_params)
+  TARGETS=(adapter_openfresque adapter_ics adapter_tuf adapter_jsonld event_search_params)
 fi
 export RUSTC_BOOTSTRAP=1
 # The fuzz crate has its own target directory: its flags differ from the main build's.
@@ -36,6 +36,9 @@ seed() {
     adapter_openfresque)
       cp examples/feeds/fresque-du-climat-*.json examples/feeds/collectif-fresques-lyon.json "$dir/" ;;
     adapter_tuf) cp examples/feeds/trouver-une-fresque-export.json "$dir/" ;;
+    adapter_jsonld)
+      cp examples/feeds/*.html "$dir/"
+      if [ -d ../shared/data/real-feeds/jsonld ]; then cp ../shared/data/real-feeds/jsonld/* "$dir/" 2>/dev/null || true; fi ;;
     adapter_ics)
       cp examples/feeds/*.ics "$dir/"
       if [ -d ../shared/data/real-feeds/ics ]; then cp ../shared/data/real-feeds/ics/*.ics "$dir/" 2>/dev/null || true; fi ;;

@@ -14,6 +14,7 @@ use crate::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use crate::index::{Index, OpenState};
 use crate::places::Gazetteer;
 use crate::scheduler::Aggregator;
+use crate::scheduler::live::Live;
 use crate::store::Store;
 
 /// Name of the SQLite file inside the data directory.
@@ -23,8 +24,11 @@ pub const INDEX_DIR: &str = "tantivy";
 
 /// A running multifresque: its configuration, pipeline and HTTP state.
 pub struct App {
+    /// The configuration at start-up; [`Live::config`] gives the one in force.
     pub config: Arc<Config>,
     pub aggregator: Arc<Aggregator>,
+    /// The schedule; [`Live::run`] starts it.
+    pub live: Arc<Live>,
     pub state: AppState,
 }
 
@@ -42,7 +46,16 @@ impl App {
         fetch: FetchSettings,
     ) -> anyhow::Result<App> {
         let config = Config::load(sources)?;
-        App::open_with(config, data_dir, fetch).await
+        let mut app = App::open_with(config, data_dir, fetch).await?;
+        // The schedule watches the file it came from, so that edits take effect.
+        let live = Live::new(
+            app.aggregator.clone(),
+            (*app.config).clone(),
+            Some(sources.to_owned()),
+        );
+        app.live = live.clone();
+        app.state.live = live;
+        Ok(app)
     }
 
     /// Like [`App::open`], with a configuration already loaded.
@@ -102,18 +115,36 @@ impl App {
         aggregator.name_hosts(&config);
         aggregator.sync_index(created).await?;
 
+        let live = Live::new(aggregator.clone(), config.clone(), None);
         Ok(App {
             config: Arc::new(config),
-            aggregator,
             state: AppState {
                 index,
                 store,
                 catalog,
                 gazetteer,
                 rate_limit: Arc::new(ClientRateLimiter::new(&RateLimitSettings::default())),
+                live: live.clone(),
+                metrics: aggregator.metrics.clone(),
+                admin_token: admin_token_from_env(),
+                data_dir: Arc::new(data_dir.to_owned()),
             },
+            aggregator,
+            live,
         })
     }
+}
+
+/// The environment variable holding the token that `POST /api/v1/sources/{id}/refresh`
+/// requires. Unset or empty disables manual refresh.
+pub const ADMIN_TOKEN_ENV: &str = "MULTIFRESQUE_ADMIN_TOKEN";
+
+fn admin_token_from_env() -> Option<Arc<str>> {
+    std::env::var(ADMIN_TOKEN_ENV)
+        .ok()
+        .map(|token| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
+        .map(Arc::from)
 }
 
 async fn load_gazetteer(csv: Option<PathBuf>) -> anyhow::Result<Gazetteer> {

@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -14,13 +15,16 @@ use tracing_subscriber::EnvFilter;
 
 use multifresque::Catalog;
 use multifresque::app::App;
-use multifresque::fetch::FetchSettings;
+use multifresque::config::{Config, ConfigError, Location};
+use multifresque::fetch::{FetchSettings, Fetcher, Response};
 use multifresque::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use multifresque::http::{self, params};
 use multifresque::index::Index;
 use multifresque::places::Gazetteer;
+use multifresque::scheduler::live::Live;
 use multifresque::scheduler::{RunOutcome, SourceRun};
 use multifresque::search::SearchResults;
+use multifresque::validate::Validator;
 
 /// Maximum wait for open connections after SIGTERM or Ctrl-C. Kubernetes waits 30 s and
 /// systemd 90 s before SIGKILL by default. Docker waits 10 s, so its SIGKILL may come
@@ -56,6 +60,48 @@ enum Command {
     Fetch(FetchArgs),
     /// Search the local index from the terminal, with the same filters as the HTTP API.
     Search(Box<SearchArgs>),
+    /// Work with the sources file.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+    /// Work with OpenFresque feeds.
+    #[command(subcommand)]
+    Feed(FeedCommand),
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Check a sources file and print every problem with its line and fix; exits with 1 when
+    /// the file is invalid.
+    Check(SourcesCheckArgs),
+}
+
+#[derive(Args)]
+struct SourcesCheckArgs {
+    /// Sources file to check.
+    #[arg(
+        value_name = "FILE",
+        default_value = "sources.toml",
+        env = "MULTIFRESQUE_SOURCES"
+    )]
+    file: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum FeedCommand {
+    /// Check an OpenFresque feed v1 (every page) and print, per event, what is wrong and how
+    /// to fix it; exits with 1 when an event or page has errors, 2 when the feed cannot be
+    /// read.
+    Validate(FeedValidateArgs),
+}
+
+#[derive(Args)]
+struct FeedValidateArgs {
+    /// The feed's first page: an http(s) URL or a local file.
+    #[arg(value_name = "URL|FILE")]
+    target: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -108,6 +154,14 @@ struct ServeArgs {
     /// X-Forwarded-For). Clients can forge it, so set it only behind such a proxy.
     #[arg(long, value_name = "NAME", env = "MULTIFRESQUE_CLIENT_IP_HEADER")]
     client_ip_header: Option<axum::http::HeaderName>,
+    /// Seconds between checks of the sources file for changes; 0 reloads it only on SIGHUP.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2,
+        env = "MULTIFRESQUE_WATCH_SECONDS"
+    )]
+    watch_seconds: u64,
 }
 
 #[derive(Args)]
@@ -191,6 +245,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Fetch(args) => fetch(args).await,
             Command::Search(args) => search(*args).await,
+            Command::Sources(SourcesCommand::Check(args)) => check_sources(&args),
+            Command::Feed(FeedCommand::Validate(args)) => validate_feed(args).await,
         }
     });
     match result {
@@ -205,8 +261,11 @@ fn main() -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("multifresque=info,tower_http=warn"));
+    // A closed standard error (a reader that went away) must not turn each log line into a
+    // panic, which tracing-subscriber's report of the failed write would cause.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -236,11 +295,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(address = %listener.local_addr()?, sources = app.config.enabled_sources().count(), "serving");
 
     let (stop, stopped) = watch::channel(false);
-    let scheduler = tokio::spawn(
-        app.aggregator
-            .clone()
-            .schedule(app.config.clone(), stopped.clone()),
-    );
+    let poll = (args.watch_seconds > 0).then(|| Duration::from_secs(args.watch_seconds));
+    let scheduler = tokio::spawn(app.live.clone().run(poll, stopped.clone()));
+    tokio::spawn(reload_on_hangup(app.live.clone()));
     let mut server_stop = stopped.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -270,6 +327,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reloads the sources file on each SIGHUP, as daemons conventionally do.
+async fn reload_on_hangup(live: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP received; reloading the sources file");
+            live.reload().await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = live;
+}
+
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -290,6 +368,128 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+fn check_sources(args: &SourcesCheckArgs) -> anyhow::Result<ExitCode> {
+    let path = args.file.display();
+    let config = match Config::load(&args.file) {
+        Ok(config) => config,
+        Err(ConfigError::Invalid { problems, .. }) => {
+            println!("{path} is invalid: {} problem(s)", problems.len());
+            for problem in &problems {
+                println!("  {problem}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error @ ConfigError::Read { .. }) => return Err(error.into()),
+    };
+
+    let enabled = config.enabled_sources().count();
+    println!(
+        "{path} is valid: {enabled} source(s) enabled, {} disabled",
+        config.sources.len() - enabled
+    );
+    for warning in &config.warnings {
+        println!("  warning: {warning}");
+    }
+    println!(
+        "{:<32} {:<12} {:<9} {:<16} {:<26}",
+        "source", "kind", "enabled", "schedule", "next run (UTC)"
+    );
+    for source in &config.sources {
+        let next = source
+            .schedule
+            .upcoming(chrono::Utc)
+            .next()
+            .filter(|_| source.enabled)
+            .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        println!(
+            "{:<32} {:<12} {:<9} {:<16} {next:<26}",
+            source.id,
+            source.kind.as_str(),
+            if source.enabled { "yes" } else { "no" },
+            source.schedule_text,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
+    let first = if args.target.starts_with("https://") || args.target.starts_with("http://") {
+        Location::Url(
+            url::Url::parse(&args.target)
+                .with_context(|| format!("invalid URL {}", args.target))?,
+        )
+    } else {
+        Location::File(PathBuf::from(&args.target))
+    };
+    let mut location = first.clone();
+    let fetcher = Fetcher::new(FetchSettings::default())?;
+    let catalog = Catalog::embedded();
+    let mut validator = Validator::new(&catalog, chrono::Utc::now());
+    let mut visited = std::collections::HashSet::new();
+
+    let unreadable = loop {
+        visited.insert(location.to_string());
+        let bytes = match fetcher.fetch(&location, &[], None).await {
+            Ok(Response::Body { bytes, .. }) => bytes,
+            Ok(Response::NotModified) => {
+                break Some(format!(
+                    "{location}: the server answered 304 to an unconditional request"
+                ));
+            }
+            Err(error) => break Some(format!("cannot read {location}: {error}")),
+        };
+        let next = match validator.check_page(&location.to_string(), &bytes) {
+            Ok(next) => next,
+            Err(error) => break Some(error.to_string()),
+        };
+        let Some(next) = next else {
+            break None;
+        };
+        if visited.len() >= multifresque::scheduler::MAX_PAGES {
+            break Some(format!(
+                "the feed has more than {} pages",
+                multifresque::scheduler::MAX_PAGES
+            ));
+        }
+        location = match multifresque::fetch::resolve_next(&first, &location, &next) {
+            Ok(next) => next,
+            Err(error) => break Some(error),
+        };
+        if visited.contains(&location.to_string()) {
+            break Some(format!(
+                "`next` of a page leads back to {location}, already read: end the chain with \"next\": null"
+            ));
+        }
+    };
+
+    let report = validator.report;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "feed": args.target,
+                "unreadable": unreadable,
+                "summary": report.summary(),
+                "pages": report.pages,
+                "events": report.events,
+            }))?
+        );
+    } else {
+        print!("{}", multifresque::validate::render_text(&report));
+        if let Some(problem) = &unreadable {
+            println!("error: {problem}");
+        }
+    }
+    Ok(if unreadable.is_some() {
+        ExitCode::from(2)
+    } else if report.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {

@@ -258,12 +258,14 @@ impl Normalizer<'_> {
 }
 
 /// The global id of an event: `{source}~{publisher id}` when the publisher's id is short and
-/// URL-safe, else `{source}~h{hash}` with a stable 64-bit FNV-1a hash of it.
+/// URL-safe, else `{source}~h{hash}` with a stable 64-bit FNV-1a hash of it. `~` counts as
+/// safe, so an event read from another multifresque keeps that instance's id readable:
+/// `primary~fresque-du-climat~fdc-1`.
 pub fn event_id(source_id: &str, source_event_id: &str) -> String {
     let safe = source_event_id.len() <= 80
         && source_event_id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
     if safe {
         format!("{source_id}~{source_event_id}")
     } else {

@@ -3,10 +3,16 @@
 //!
 //! A run that fails anywhere before the store leaves the source's last good events in place
 //! and records the error in the source's status.
+//!
+//! [`live::Live`] runs the sources on their schedules and swaps in a new configuration when
+//! the sources file changes.
+
+pub mod live;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use chrono::Utc;
@@ -19,6 +25,7 @@ use crate::config::{Config, Source};
 use crate::event::{Draft, Event, Rejection};
 use crate::fetch::{self, Fetcher, Response};
 use crate::index::Index;
+use crate::metrics::Metrics;
 use crate::normalize::{Normalizer, event_id};
 use crate::places::Gazetteer;
 use crate::store::{Applied, FetchRecord, Outcome, Store, Validators};
@@ -65,8 +72,10 @@ pub struct Aggregator {
     pub index: Arc<Index>,
     pub catalog: Arc<Catalog>,
     pub gazetteer: Arc<Gazetteer>,
+    pub metrics: Arc<Metrics>,
     fetcher: Fetcher,
-    horizon_days: u32,
+    /// Days ahead over which recurring events are expanded; a reload may change it.
+    horizon_days: AtomicU32,
     /// Serializes store-and-index updates, so the index commits generations in order.
     apply_lock: Mutex<()>,
     fetch_slots: Semaphore,
@@ -94,8 +103,9 @@ impl Aggregator {
             index,
             catalog,
             gazetteer,
+            metrics: Arc::new(Metrics::new()),
             fetcher,
-            horizon_days,
+            horizon_days: AtomicU32::new(horizon_days),
             apply_lock: Mutex::new(()),
             fetch_slots: Semaphore::new(CONCURRENT_FETCHES),
         }
@@ -182,6 +192,13 @@ impl Aggregator {
         };
 
         let duration_ms = started.elapsed().as_millis() as u64;
+        let result = match &outcome {
+            RunOutcome::Stored { .. } => "stored",
+            RunOutcome::Unchanged => "unchanged",
+            RunOutcome::Failed { .. } => "failed",
+        };
+        self.metrics
+            .record_fetch(&source.id, result, started.elapsed().as_secs_f64());
         if !matches!(outcome, RunOutcome::Stored { .. }) {
             let record = FetchRecord {
                 at,
@@ -241,7 +258,7 @@ impl Aggregator {
         let context = Context {
             default_time_zone: source.time_zone,
             now: Utc::now(),
-            horizon_days: self.horizon_days,
+            horizon_days: self.horizon_days.load(Ordering::Relaxed),
         };
 
         let Some(download) = self.download(source, &previous, &context).await? else {
@@ -458,29 +475,30 @@ impl Aggregator {
         runs
     }
 
-    /// Runs each enabled source now, then on its schedule, until `shutdown` turns true.
-    pub async fn schedule(self: Arc<Self>, config: Arc<Config>, shutdown: watch::Receiver<bool>) {
-        let mut tasks = tokio::task::JoinSet::new();
-        for source in config.enabled_sources().cloned() {
-            let aggregator = self.clone();
-            let mut shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                loop {
-                    aggregator.run_source_until(&source, shutdown.clone()).await;
-                    let Some(next) = source.schedule.upcoming(Utc).next() else {
-                        tracing::warn!(source = %source.id, "schedule has no next run");
-                        return;
-                    };
-                    let wait = (next - Utc::now()).to_std().unwrap_or_default();
-                    tracing::debug!(source = %source.id, %next, "next run");
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
-                    }
-                }
-            });
-        }
-        while tasks.join_next().await.is_some() {}
+    /// Withdraws the events of a source that left the configuration, in the store and the
+    /// index.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error when the store or the index cannot be updated.
+    pub async fn retire(&self, source_id: &str) -> anyhow::Result<usize> {
+        let _apply = self.apply_lock.lock().await;
+        let store = self.store.clone();
+        let index = self.index.clone();
+        let id = source_id.to_owned();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let applied = store.retire_source(&id, Utc::now())?;
+            if applied.changed() {
+                index.replace_source(&id, &[], applied.generation)?;
+            }
+            Ok(applied.withdrawn)
+        })
+        .await?
+    }
+
+    /// Sets how far ahead recurring events are expanded, for the next runs.
+    pub fn set_horizon_days(&self, days: u32) {
+        self.horizon_days.store(days, Ordering::Relaxed);
     }
 }
 
@@ -496,7 +514,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// depend on the day, because their recurrences are expanded from today.
 fn parse_settings(source: &Source, context: &Context) -> String {
     let day = match source.kind {
-        Kind::Ics => context.now.date_naive().to_string(),
+        Kind::Ics | Kind::Jsonld => context.now.date_naive().to_string(),
         _ => String::new(),
     };
     format!(
@@ -518,6 +536,8 @@ fn expected_media_type(kind: Kind, content_type: &str) -> bool {
     match kind {
         Kind::Ics => content_type.contains("calendar"),
         Kind::Openfresque | Kind::Tuf => content_type.contains("json"),
+        // JSON-LD comes alone or in the script blocks of an HTML page.
+        Kind::Jsonld => content_type.contains("json") || content_type.contains("html"),
     }
 }
 

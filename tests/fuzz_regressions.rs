@@ -80,6 +80,11 @@ fn tuf_regressions() {
 }
 
 #[test]
+fn jsonld_regressions() {
+    println!("{} inputs", replay_adapter("adapter_jsonld", Kind::Jsonld));
+}
+
+#[test]
 fn event_search_params_regressions() {
     let gazetteer = Gazetteer::embedded();
     let now = "2026-12-01T00:00:00Z".parse().unwrap();

@@ -7,6 +7,7 @@
 
 pub mod ics;
 mod json;
+pub mod jsonld;
 pub mod openfresque;
 pub mod tuf;
 
@@ -25,16 +26,19 @@ pub enum Kind {
     Ics,
     /// Trouver une Fresque's JSON array of records.
     Tuf,
+    /// schema.org `Event` objects in JSON-LD, or in the JSON-LD blocks of an HTML page.
+    Jsonld,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Openfresque, Kind::Ics, Kind::Tuf];
+    pub const ALL: [Kind; 4] = [Kind::Openfresque, Kind::Ics, Kind::Tuf, Kind::Jsonld];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Openfresque => "openfresque",
             Kind::Ics => "ics",
             Kind::Tuf => "tuf",
+            Kind::Jsonld => "jsonld",
         }
     }
 }
@@ -100,6 +104,7 @@ pub fn parse(kind: Kind, bytes: &[u8], context: &Context) -> Result<Parsed, Adap
         Kind::Openfresque => parse_json(bytes, |text| openfresque::parse(text, context)),
         Kind::Ics => ics::parse(bytes, context),
         Kind::Tuf => parse_json(bytes, |text| tuf::parse(text, context)),
+        Kind::Jsonld => jsonld::parse(bytes, context),
     }
 }
 

@@ -1,10 +1,15 @@
 //! The HTTP API (axum): search, single events, the workshop catalog, place suggestions and
-//! health. Handlers validate input, run blocking work (tantivy, SQLite) off the async
+//! health here; source status, exports, metrics and the OpenAPI document in submodules. Handlers validate input, run blocking work (tantivy, SQLite) off the async
 //! threads, and answer JSON; they never build SQL or touch index files themselves.
 
+mod caching;
 mod error;
+mod exports;
+mod observe;
+mod openapi;
 pub mod params;
 pub mod rate_limit;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +34,9 @@ pub use error::ApiError;
 
 use crate::catalog::{Catalog, Workshop};
 use crate::index::Index;
+use crate::metrics::Metrics;
 use crate::places::{self, Gazetteer, Place};
+use crate::scheduler::live::Live;
 use crate::search::SearchResults;
 use crate::store::{Store, StoredEvent};
 
@@ -53,10 +60,19 @@ pub struct AppState {
     pub gazetteer: Arc<Gazetteer>,
     /// Per-client request quota of every route.
     pub rate_limit: Arc<rate_limit::ClientRateLimiter>,
+    /// The running schedule: source status, next runs and manual refresh.
+    pub live: Arc<Live>,
+    /// Counters and histograms served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The token `POST /api/v1/sources/{id}/refresh` requires; `None` disables the route.
+    pub admin_token: Option<Arc<str>>,
+    /// The data directory, whose files `/metrics` measures.
+    pub data_dir: Arc<std::path::PathBuf>,
 }
 
 /// Builds the application's router; `main` serves it and tests drive it.
 pub fn router(state: AppState) -> Router {
+    caching::mark_start();
     let api = Router::new()
         .route("/api/v1/events", get(search_events))
         .route("/api/v1/events/{id}", get(get_event))
@@ -73,7 +89,19 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(health))
         .merge(api)
+        .merge(sources::routes())
+        .merge(exports::routes())
+        .merge(observe::routes())
+        .merge(openapi::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record_latency,
+        ))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::conditional,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.rate_limit.clone(),
             rate_limit::enforce,

@@ -412,7 +412,7 @@ fn boolean(name: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
 }
 
 /// An RFC 3339 date-time, or a date alone meaning its first instant in UTC.
-fn date_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+pub fn date_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
         return Ok(at.with_timezone(&Utc));
     }

@@ -25,9 +25,9 @@ use super::ApiError;
 /// Requests between two sweeps of the buckets of clients that have gone quiet.
 const SWEEP_EVERY: u64 = 4_096;
 
-/// Paths that are never limited: health checks come from one monitor, often through the
-/// same proxy as the public.
-const UNLIMITED_PATHS: &[&str] = &["/healthz"];
+/// Paths that are never limited: health checks and metric scrapes come from one monitor,
+/// often through the same proxy as the public.
+const UNLIMITED_PATHS: &[&str] = &["/healthz", "/metrics"];
 
 /// How many requests one client may make.
 #[derive(Debug, Clone)]

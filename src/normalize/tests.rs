@@ -296,6 +296,7 @@ fn languages_keep_primary_subtag_or_source_default() {
 #[test]
 fn unsafe_ids_are_hashed_stably() {
     assert_eq!(event_id("s", "abc-1.2_3"), "s~abc-1.2_3");
+    assert_eq!(event_id("s", "primary~fdc-1"), "s~primary~fdc-1");
     assert_eq!(
         event_id("s", "uid@google.com/20270101T100000Z"),
         event_id("s", "uid@google.com/20270101T100000Z")
