@@ -165,6 +165,14 @@ impl Fetcher {
             NamedHosts::from_config(config);
     }
 
+    /// Allows one more URL's host on restricted addresses, as if a source named it.
+    pub fn name_url(&self, url: &url::Url) {
+        self.named
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(url);
+    }
+
     /// Fetches one location, retrying transient failures. `validators` make the request
     /// conditional (HTTP only).
     ///

@@ -426,6 +426,10 @@ async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
     };
     let mut location = first.clone();
     let fetcher = Fetcher::new(FetchSettings::default())?;
+    // The URL on the command line is the user's choice, like a source's in sources.toml.
+    if let Location::Url(url) = &first {
+        fetcher.name_url(url);
+    }
     let catalog = Catalog::embedded();
     let mut validator = Validator::new(&catalog, chrono::Utc::now());
     let mut visited = std::collections::HashSet::new();

@@ -40,7 +40,8 @@ impl NamedHosts {
         named
     }
 
-    fn add(&mut self, url: &url::Url) {
+    /// Adds the host and port of `url`.
+    pub fn add(&mut self, url: &url::Url) {
         if let Some(host) = host_key(url) {
             if let Some(port) = url.port_or_known_default() {
                 self.endpoints.insert((host.clone(), port));
