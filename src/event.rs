@@ -195,6 +195,25 @@ pub struct Event {
     pub source: String,
     /// The publisher's own id for this event, unique within `source`.
     pub source_event_id: String,
+    /// Every source that lists this session, highest merge priority first. Empty in the
+    /// store, which keeps each source's events as their feeds gave them; filled on the
+    /// events that search and the API serve, where one session listed by several sources
+    /// is merged into one event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// Where one source lists a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The source id, as in `sources.toml`.
+    pub source: String,
+    /// The global id of that source's event.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tickets_url: Option<String>,
 }
 
 impl Event {

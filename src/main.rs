@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
@@ -49,6 +50,24 @@ enum Command {
     Fetch(FetchArgs),
     /// Search the local index from the terminal, with the same filters as the HTTP API.
     Search(Box<SearchArgs>),
+    /// Inspect the sources' data.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Print the data quality of each source: completeness, placement, rejections, merges.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print JSON (as GET /api/v1/sources/quality) instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -149,6 +168,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Fetch(args) => fetch(args).await,
             Command::Search(args) => search(*args).await,
+            Command::Sources(SourcesCommand::Report(args)) => sources_report(args).await,
         }
     });
     match result {
@@ -336,6 +356,31 @@ async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         print_results(&results);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sources_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let path = args.data.data_dir.join(multifresque::app::STORE_FILE);
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `multifresque fetch` or `multifresque serve` first",
+            path.display()
+        );
+    }
+    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let store = multifresque::store::Store::open(&path)
+            .with_context(|| format!("cannot open store {}", path.display()))?;
+        Ok(multifresque::quality::report(&store)?)
+    })
+    .await??;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "sources": report }))?
+        );
+    } else {
+        print!("{}", multifresque::quality::render_table(&report));
     }
     Ok(ExitCode::SUCCESS)
 }

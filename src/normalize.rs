@@ -88,6 +88,7 @@ impl Normalizer<'_> {
         };
         let url = draft.url.and_then(web_link);
         let tickets_url = draft.tickets_url.and_then(web_link).or_else(|| url.clone());
+        let languages = self.languages(&draft.languages, &title, &description);
 
         Ok(Event {
             id: event_id(&self.source.id, &id),
@@ -101,7 +102,7 @@ impl Normalizer<'_> {
             time_zone: zone.name().to_owned(),
             attendance,
             audience,
-            languages: self.languages(&draft.languages),
+            languages,
             location,
             capacity: draft.capacity,
             seats_left: draft.seats_left,
@@ -110,6 +111,7 @@ impl Normalizer<'_> {
             updated_at: draft.updated_at,
             source: self.source.id.clone(),
             source_event_id: id,
+            links: Vec::new(),
         })
     }
 
@@ -146,7 +148,9 @@ impl Normalizer<'_> {
             })
     }
 
-    fn languages(&self, declared: &[String]) -> Vec<String> {
+    /// The languages the feed declares; else the one detected from the text; else the
+    /// source's default language.
+    fn languages(&self, declared: &[String], title: &str, description: &str) -> Vec<String> {
         let mut languages: Vec<String> = declared
             .iter()
             .filter_map(|tag| {
@@ -157,7 +161,10 @@ impl Normalizer<'_> {
             .collect();
         languages.dedup();
         if languages.is_empty() {
-            languages.extend(self.source.language.clone());
+            match crate::language::detect(title, description) {
+                Some(detected) => languages.push(detected.to_owned()),
+                None => languages.extend(self.source.language.clone()),
+            }
         }
         languages
     }

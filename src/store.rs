@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::event::{Event, Rejection};
 
 /// Migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE sources (
     id TEXT PRIMARY KEY,
     etag TEXT,
@@ -43,7 +44,25 @@ CREATE TABLE events (
 CREATE INDEX events_by_source ON events (source);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('generation', 0);
-"];
+",
+    r"
+ALTER TABLE sources ADD COLUMN rejection_counts TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE clusters (
+    event_id TEXT PRIMARY KEY,
+    cluster_id TEXT NOT NULL
+);
+CREATE INDEX clusters_by_cluster ON clusters (cluster_id);
+CREATE TABLE geocode_cache (
+    provider TEXT NOT NULL,
+    query TEXT NOT NULL,
+    latitude REAL,
+    longitude REAL,
+    precision TEXT,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (provider, query)
+);
+",
+];
 
 /// Rejections kept per source for the status page; the count is always exact.
 const MAX_STORED_REJECTIONS: usize = 50;
@@ -226,6 +245,7 @@ impl Store {
                 validators,
             } => {
                 applied = replace_events(&transaction, source_id, &events, &at)?;
+                clusters::record_rejection_counts(&transaction, source_id, &rejections)?;
                 let examples = &rejections[..rejections.len().min(MAX_STORED_REJECTIONS)];
                 transaction.execute(
                     "UPDATE sources SET last_success_at = ?2, etag = ?3, last_modified = ?4,
@@ -434,5 +454,9 @@ fn replace_events(
     Ok(applied)
 }
 
+mod clusters;
+mod geocache;
 #[cfg(test)]
 mod tests;
+
+pub use geocache::CachedGeocode;

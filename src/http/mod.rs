@@ -3,7 +3,9 @@
 //! threads, and answer JSON; they never build SQL or touch index files themselves.
 
 mod error;
+mod events;
 pub mod params;
+mod quality;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +33,7 @@ use crate::catalog::{Catalog, Workshop};
 use crate::index::Index;
 use crate::places::{self, Gazetteer, Place};
 use crate::search::SearchResults;
-use crate::store::{Store, StoredEvent};
+use crate::store::Store;
 
 /// Longest time a request may take before the server answers 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events/{id}", get(get_event))
         .route("/api/v1/workshops", get(list_workshops))
         .route("/api/v1/places", get(suggest_places))
+        .merge(quality::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static(SEARCH_CACHE_CONTROL),
@@ -132,13 +135,13 @@ async fn search_events(
 async fn get_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<StoredEvent>, ApiError> {
+) -> Result<Json<events::ServedEvent>, ApiError> {
     if id.len() > 256 {
         return Err(ApiError::not_found("no event with this id".to_owned()));
     }
-    let store = state.store.clone();
+    let (store, index) = (state.store.clone(), state.index.clone());
     let lookup = id.clone();
-    blocking(move || store.event(&lookup))
+    blocking(move || events::served_event(&store, &index, &lookup))
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))

@@ -1,0 +1,95 @@
+//! The store's record of derived facts about events: the clusters of events that list one
+//! session (found by `dedup`) and the count of rejections per reason of each source.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, decode};
+use crate::dedup::Clusters;
+use crate::event::{Event, Rejection};
+
+impl Store {
+    /// Every event that is not withdrawn, cancelled ones included, ordered by id. Merging
+    /// needs the cancelled ones: a session that its own feed cancelled must not stay
+    /// listed through another source's copy.
+    pub fn current_events(&self) -> Result<Vec<Event>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT id, data FROM events WHERE withdrawn_at IS NULL ORDER BY id")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.map(|row| decode(row?)).collect()
+    }
+
+    /// The clusters recorded by the last [`Store::replace_clusters`].
+    pub fn clusters(&self) -> Result<Clusters, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare("SELECT event_id, cluster_id FROM clusters")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(Clusters {
+            assignments: rows.collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Replaces the recorded clusters, in one transaction.
+    pub fn replace_clusters(&self, clusters: &Clusters) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute("DELETE FROM clusters", [])?;
+        {
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO clusters (event_id, cluster_id) VALUES (?1, ?2)")?;
+            for (event_id, cluster_id) in &clusters.assignments {
+                insert.execute(params![event_id, cluster_id])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The cluster `event_id` belongs to, or `None` when it is in no cluster of two or more.
+    pub fn cluster_of(&self, event_id: &str) -> Result<Option<String>, StoreError> {
+        let connection = self.lock();
+        Ok(connection
+            .query_row(
+                "SELECT cluster_id FROM clusters WHERE event_id = ?1",
+                [event_id],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Rejections of each source's last parsed fetch, counted by reason.
+    pub fn rejection_counts(&self) -> Result<HashMap<String, BTreeMap<String, u64>>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare("SELECT id, rejection_counts FROM sources")?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut counts = HashMap::new();
+        for row in rows {
+            let (source, json) = row?;
+            counts.insert(source, serde_json::from_str(&json).unwrap_or_default());
+        }
+        Ok(counts)
+    }
+}
+
+/// Records how many rejections of each reason a parsed fetch had.
+pub(super) fn record_rejection_counts(
+    transaction: &rusqlite::Transaction<'_>,
+    source_id: &str,
+    rejections: &[Rejection],
+) -> Result<(), StoreError> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for rejection in rejections {
+        *counts.entry(rejection.reason.as_str()).or_insert(0) += 1;
+    }
+    // A map of strings to integers always serializes.
+    let json = serde_json::to_string(&counts).unwrap_or_else(|_| "{}".to_owned());
+    transaction.execute(
+        "UPDATE sources SET rejection_counts = ?2 WHERE id = ?1",
+        params![source_id, json],
+    )?;
+    Ok(())
+}
