@@ -38,6 +38,11 @@ pub const START_TOLERANCE_MINUTES: i64 = 15;
 /// venue at its entrance, its building or its street, which differ by tens of metres.
 pub const MAX_DISTANCE_M: f64 = 250.0;
 
+/// Largest distance between the positions of two listings of one session, in kilometres,
+/// when one of them may be a town centre: a venue can be a few kilometres from the centre
+/// of a large town.
+pub const MAX_LINKED_DISTANCE_KM: f64 = 20.0;
+
 /// Query parameters that only track where a visitor came from; links that differ only by
 /// them lead to the same page.
 const TRACKING_PARAMETERS: &[&str] = &[
@@ -167,7 +172,19 @@ pub fn same_session(a: &Event, b: &Event) -> bool {
     {
         return false;
     }
+    if far_apart(a, b) {
+        return false;
+    }
     same_link(a, b) || same_place(a, b) || same_online_title(a, b)
+}
+
+/// Whether two events are placed too far apart to be one session, whatever their links
+/// say: a family may link every session to one generic booking page.
+fn far_apart(a: &Event, b: &Event) -> bool {
+    match (a.location.coordinates(), b.location.coordinates()) {
+        (Some(x), Some(y)) => distance_km(x, y) > MAX_LINKED_DISTANCE_KM,
+        _ => false,
+    }
 }
 
 /// Whether two events of one source list the same session. Stricter than
@@ -177,6 +194,9 @@ fn same_session_in_source(a: &Event, b: &Event) -> bool {
     if a.workshop != b.workshop
         || (a.start - b.start).abs() > Duration::minutes(START_TOLERANCE_MINUTES)
     {
+        return false;
+    }
+    if far_apart(a, b) {
         return false;
     }
     same_link(a, b)

@@ -83,6 +83,16 @@ fn same_ticket_link_matches_within_tolerance() {
 }
 
 #[test]
+fn generic_link_in_two_towns_does_not_match() {
+    let mut lyon = at_venue(event("feed", "a", EVENING), 45.7712, 4.8487);
+    let mut geneve = at_venue(event("export", "b", EVENING), 46.2044, 6.1432);
+    lyon.tickets_url = Some("https://fresque.example.org/participer".to_owned());
+    geneve.tickets_url = lyon.tickets_url.clone();
+
+    assert!(!same_session(&lyon, &geneve));
+}
+
+#[test]
 fn other_family_never_matches() {
     let mut a = event("feed", "a", EVENING);
     let mut b = event("export", "b", EVENING);
