@@ -21,6 +21,47 @@ const CANDIDATES: &[(Lang, &str)] = &[
 /// Climat" is mostly a family name and says little about the session's language.
 const MIN_LETTERS: usize = 25;
 
+/// Names of the candidate languages in French, English and the language itself, folded
+/// (lower case, no accents), as calendars write them in `CATEGORIES`.
+const NAMES: &[(&str, &str)] = &[
+    ("francais", "fr"),
+    ("french", "fr"),
+    ("anglais", "en"),
+    ("english", "en"),
+    ("allemand", "de"),
+    ("german", "de"),
+    ("deutsch", "de"),
+    ("espagnol", "es"),
+    ("spanish", "es"),
+    ("espanol", "es"),
+    ("italien", "it"),
+    ("italian", "it"),
+    ("italiano", "it"),
+    ("neerlandais", "nl"),
+    ("dutch", "nl"),
+    ("nederlands", "nl"),
+    ("portugais", "pt"),
+    ("portuguese", "pt"),
+    ("portugues", "pt"),
+];
+
+/// The ISO 639-1 code a free label names, such as `en`, `EN`, `English` or `Français`;
+/// `None` for any other label. Only the candidate languages are recognised, so a
+/// two-letter label such as `BD` or a family code is never taken for a language.
+pub fn from_label(label: &str) -> Option<&'static str> {
+    let folded = crate::normalize::fold(label.trim());
+    CANDIDATES
+        .iter()
+        .map(|(_, code)| *code)
+        .find(|code| *code == folded)
+        .or_else(|| {
+            NAMES
+                .iter()
+                .find(|(name, _)| *name == folded)
+                .map(|(_, code)| *code)
+        })
+}
+
 /// The ISO 639-1 code of the language of an event's title and description, or `None` when
 /// the text is too short or the detector is not confident.
 pub fn detect(title: &str, description: &str) -> Option<&'static str> {
@@ -94,6 +135,15 @@ mod tests {
         );
 
         assert_eq!(found, Some("es"));
+    }
+
+    #[test]
+    fn labels_name_languages() {
+        assert_eq!(from_label("en"), Some("en"));
+        assert_eq!(from_label(" Français "), Some("fr"));
+        assert_eq!(from_label("ENGLISH"), Some("en"));
+        assert_eq!(from_label("Formation"), None);
+        assert_eq!(from_label("BD"), None);
     }
 
     #[test]

@@ -16,9 +16,10 @@ use crate::places::Gazetteer;
 /// (year 0, 9999) that would otherwise sort first or last forever.
 const YEAR_RANGE: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Longest accepted session, in days. Fresque sessions last hours; a multi-week span is a
-/// listing or an export error.
-const MAX_DURATION_DAYS: i64 = 31;
+/// Longest accepted session, in hours: one day, plus the hour a day gains when clocks go
+/// back (an all-day calendar event then lasts 25 hours). Fresque sessions last hours and
+/// trainings a day; anything longer is a festival or programme listing, not a session.
+const MAX_DURATION_HOURS: i64 = 25;
 
 /// What normalization needs besides the draft.
 pub struct Normalizer<'a> {
@@ -86,9 +87,9 @@ impl Normalizer<'_> {
             Status::Scheduled if draft.seats_left == Some(0) => Status::SoldOut,
             status => status,
         };
+        let languages = self.languages(&draft, &title, &description);
         let url = draft.url.and_then(web_link);
         let tickets_url = draft.tickets_url.and_then(web_link).or_else(|| url.clone());
-        let languages = self.languages(&draft.languages, &title, &description);
 
         Ok(Event {
             id: event_id(&self.source.id, &id),
@@ -148,10 +149,11 @@ impl Normalizer<'_> {
             })
     }
 
-    /// The languages the feed declares; else the one detected from the text; else the
-    /// source's default language.
-    fn languages(&self, declared: &[String], title: &str, description: &str) -> Vec<String> {
-        let mut languages: Vec<String> = declared
+    /// The languages the event declares (its feed's field, else categories that name a
+    /// language); else the one detected from its text; else the source's default language.
+    fn languages(&self, draft: &Draft, title: &str, description: &str) -> Vec<String> {
+        let mut languages: Vec<String> = draft
+            .languages
             .iter()
             .filter_map(|tag| {
                 let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
@@ -159,6 +161,14 @@ impl Normalizer<'_> {
                     .then_some(primary)
             })
             .collect();
+        if languages.is_empty() {
+            languages = draft
+                .categories
+                .iter()
+                .filter_map(|category| crate::language::from_label(category))
+                .map(str::to_owned)
+                .collect();
+        }
         languages.dedup();
         if languages.is_empty() {
             match crate::language::detect(title, description) {
@@ -305,10 +315,12 @@ fn resolve_times(
                 format!("end {end} is before start {start}"),
             ));
         }
-        if end - start > Duration::days(MAX_DURATION_DAYS) {
+        if end - start > Duration::hours(MAX_DURATION_HOURS) {
             return Err((
                 "too_long",
-                format!("the event lasts more than {MAX_DURATION_DAYS} days ({start} to {end})"),
+                format!(
+                    "the event lasts more than {MAX_DURATION_HOURS} hours ({start} to {end}): a festival or programme listing, not a session"
+                ),
             ));
         }
     }
