@@ -2,12 +2,13 @@
 //! group into the one event that search serves.
 //!
 //! It sits between the store and the index. The store keeps every source's events as their
-//! feeds gave them and records the groups ("clusters") this module finds; the index holds
+//! feeds gave them and records the groups ("clusters") this module finds. The index contains
 //! one merged event per cluster. Duplicates inside one source are not merged here: the
 //! scheduler rejects all but one with [`within_source`], so they are counted and reported.
 //!
 //! Two events are the same session when they belong to the same workshop family, start
-//! within [`START_TOLERANCE_MINUTES`] of each other, and either share a page or ticket link
+//! within [`START_TOLERANCE_MINUTES`] of each other, are not placed more than
+//! [`MAX_LINKED_DISTANCE_KM`] apart, and either share a page or ticket link
 //! (compared after [`link_key`]), or are held at the same place (precise positions within
 //! [`MAX_DISTANCE_M`], or the same street and town), or are both online with the same
 //! title. A cluster holds at most one event per source.
@@ -59,7 +60,7 @@ pub struct Clusters {
 }
 
 impl Clusters {
-    /// The cluster id of an event: its own id when it is alone.
+    /// Returns the cluster id of an event, which is its own id when it is alone.
     pub fn cluster_of<'a>(&'a self, event_id: &'a str) -> &'a str {
         self.assignments
             .get(event_id)
@@ -80,8 +81,7 @@ impl Clusters {
 /// The merge order of sources: priority, highest first, then id.
 pub type Priorities = HashMap<String, i32>;
 
-/// What the index must do after a change: delete these documents, then add these merged
-/// events.
+/// Index changes after one source changed: documents to delete, then merged events to add.
 #[derive(Debug, Default)]
 pub struct IndexChanges {
     /// Delete every document that has an event of this source among its members.
@@ -165,7 +165,7 @@ fn merge_order(events: &[Event], priorities: &Priorities) -> Vec<usize> {
     order
 }
 
-/// Whether two events of different sources list the same session.
+/// Checks whether two events of different sources list the same session.
 pub fn same_session(a: &Event, b: &Event) -> bool {
     if a.workshop != b.workshop
         || (a.start - b.start).abs() > Duration::minutes(START_TOLERANCE_MINUTES)
@@ -178,8 +178,8 @@ pub fn same_session(a: &Event, b: &Event) -> bool {
     same_link(a, b) || same_place(a, b) || same_online_title(a, b)
 }
 
-/// Whether two events are placed too far apart to be one session, whatever their links
-/// say: a family may link every session to one generic booking page.
+/// Checks whether two events are too far apart to be one session, even with the same link,
+/// because a family may link every session to one generic booking page.
 fn far_apart(a: &Event, b: &Event) -> bool {
     match (a.location.coordinates(), b.location.coordinates()) {
         (Some(x), Some(y)) => distance_km(x, y) > MAX_LINKED_DISTANCE_KM,
@@ -187,7 +187,7 @@ fn far_apart(a: &Event, b: &Event) -> bool {
     }
 }
 
-/// Whether two events of one source list the same session. Stricter than
+/// Checks whether two events of one source list the same session. Stricter than
 /// [`same_session`]: one publisher may list parallel sessions in one venue (several rooms,
 /// one ticket page each), so a shared place counts only with the same title.
 fn same_session_in_source(a: &Event, b: &Event) -> bool {
@@ -225,7 +225,7 @@ fn same_place(a: &Event, b: &Event) -> bool {
     {
         return distance_km(x, y) * 1000.0 <= MAX_DISTANCE_M;
     }
-    // A city centre from a gazetteer says nothing about the venue: two sessions of one
+    // A city centre from a gazetteer tells nothing about the venue: two sessions of one
     // family at the same hour in one city are common. The street and town must then agree.
     let street = |event: &Event| event.location.street.as_deref().map(words);
     let town = |event: &Event| {
@@ -246,7 +246,7 @@ fn same_online_title(a: &Event, b: &Event) -> bool {
         && words(&a.title) == words(&b.title)
 }
 
-/// Whether the event's position is its venue's (from the feed or an address geocoder)
+/// Checks whether the event's position is its venue's (from the feed or an address geocoder)
 /// rather than its town's centre.
 fn is_precise(event: &Event) -> bool {
     precision_rank(event) == 2
@@ -261,7 +261,7 @@ fn precision_rank(event: &Event) -> u8 {
     }
 }
 
-/// A link reduced to what identifies the page: no scheme, host in lower case without
+/// Reduces a link to what identifies the page: no scheme, host in lower case without
 /// `www.`, path without a trailing slash, query without tracking parameters and sorted, no
 /// fragment. `None` for a link that is not an http(s) URL.
 pub fn link_key(link: &str) -> Option<String> {
@@ -347,7 +347,7 @@ fn fill<T: Clone>(value: &mut Option<T>, other: &Option<T>) {
     }
 }
 
-/// Every merged event of `clusters`, for rebuilding the whole index.
+/// Merges every cluster of `clusters`, for rebuilding the whole index.
 pub fn merged_events(events: &[Event], clusters: &Clusters, priorities: &Priorities) -> Vec<Event> {
     let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for index in merge_order(events, priorities) {
@@ -362,8 +362,9 @@ pub fn merged_events(events: &[Event], clusters: &Clusters, priorities: &Priorit
         .collect()
 }
 
-/// The index changes after the events of `source` changed: the documents of every cluster
-/// that held or holds one of its events, or whose members changed, are replaced.
+/// Computes the index changes after the events of `source` changed: the documents of every
+/// cluster that contained or contains one of its events, or whose members changed, are
+/// replaced.
 ///
 /// `old` are the clusters recorded before the change and `new` those of `events`, the
 /// current events of every source after it.
@@ -423,7 +424,20 @@ pub fn changes_for_source(
     }
 }
 
-/// Why the clusters or the index could not be brought up to date.
+/// Fingerprints the priorities, so that a change of `priority` in `sources.toml` is noticed
+/// at start-up: the merged events then take their fields in the new order.
+pub fn fingerprint(priorities: &Priorities) -> i64 {
+    let mut sorted: Vec<(&String, &i32)> = priorities.iter().collect();
+    sorted.sort();
+    let text: String = sorted
+        .iter()
+        .map(|(source, priority)| format!("{source}={priority};"))
+        .collect();
+    // The store keeps SQLite integers, which are signed; the bits are what matter.
+    crate::normalize::fnv1a(text.as_bytes()) as i64
+}
+
+/// Error of bringing the clusters or the index up to date.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
@@ -432,7 +446,7 @@ pub enum SyncError {
     Index(#[from] IndexError),
 }
 
-/// What one synchronisation of the clusters and the index did.
+/// Counts of one synchronisation of the clusters and the index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Synced {
     /// Events merged with at least one other, over all sources.
@@ -494,6 +508,7 @@ pub fn rebuild(
     let merged = merged_events(&events, &clusters, priorities);
 
     store.replace_clusters(&clusters)?;
+    store.set_priorities_fingerprint(fingerprint(priorities))?;
     let documents = index.rebuild(merged, generation)?;
     Ok(Synced {
         merged_events: clusters.assignments.len(),

@@ -132,7 +132,8 @@ impl Aggregator {
             .clone()
     }
 
-    /// Rebuilds the index from the store when it is missing or behind.
+    /// Rebuilds the index from the store when it is missing or behind, or when the merge
+    /// priorities changed since the clusters were recorded.
     ///
     /// # Errors
     ///
@@ -143,7 +144,9 @@ impl Aggregator {
         let priorities = self.priorities();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let generation = store.generation()?;
-            if !index_was_created && index.generation() == Some(generation) {
+            let same_priorities =
+                store.priorities_fingerprint()? == Some(dedup::fingerprint(&priorities));
+            if !index_was_created && index.generation() == Some(generation) && same_priorities {
                 return Ok(());
             }
             let started = Instant::now();

@@ -9,6 +9,10 @@ use std::path::Path;
 use common::{Behaviour, FeedServer, TestService};
 use serde_json::{Value, json};
 
+use multifresque::app::App;
+use multifresque::config::Config;
+use multifresque::search::SearchQuery;
+
 const WINDOW: &str = "from=2027-05-01&to=2027-05-10";
 const TICKETS: &str = "https://billetterie.example.org/sessions/fdc-11526/inscription";
 
@@ -247,4 +251,38 @@ async fn quality_report_counts_merges() {
             ("groupe-lyon".to_owned(), 1)
         ]
     );
+}
+
+#[tokio::test]
+async fn priority_change_applies_at_restart() {
+    let server = FeedServer::start().await;
+    server.set(
+        "feed.json",
+        Behaviour::Serve(family_feed("Fresque du Climat – Brotteaux")),
+    );
+    server.set("agenda.ics", Behaviour::Serve(calendar()));
+    server.set("export.json", Behaviour::Serve(export()));
+    let data = tempfile::tempdir().unwrap();
+    let open = |sources: String| {
+        let config = Config::parse(&sources, Path::new(".")).unwrap();
+        App::open_with(config, data.path(), common::fast_fetch())
+    };
+    let first = open(sources(&server)).await.unwrap();
+    first.aggregator.run_all(&first.config, |_| {}).await;
+    drop(first);
+
+    let export_first =
+        sources(&server).replace("id = \"export\"", "id = \"export\"\npriority = 99");
+    let second = open(export_first).await.unwrap();
+    let mut query = SearchQuery::upcoming("2027-05-01T00:00:00Z".parse().unwrap());
+    query.workshops = vec!["FresqueClimat".to_owned()];
+    let results = second.state.index.search(&query).unwrap();
+
+    let merged = &results.events[0].event;
+    assert_eq!(merged.id, "export~200-11526");
+    assert_eq!(
+        merged.title, "Fresque du Climat Lyon",
+        "the export's fields now win"
+    );
+    assert_eq!(merged.links.len(), 3);
 }

@@ -59,6 +59,30 @@ impl Store {
             .optional()?)
     }
 
+    /// The fingerprint of the merge priorities the recorded clusters were computed with, or
+    /// `None` before the first [`Store::set_priorities_fingerprint`].
+    pub fn priorities_fingerprint(&self) -> Result<Option<i64>, StoreError> {
+        let connection = self.lock();
+        Ok(connection
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'priorities_fingerprint'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records the fingerprint of the merge priorities the clusters were computed with.
+    pub fn set_priorities_fingerprint(&self, fingerprint: i64) -> Result<(), StoreError> {
+        let connection = self.lock();
+        connection.execute(
+            "INSERT INTO meta (key, value) VALUES ('priorities_fingerprint', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = ?1",
+            [fingerprint],
+        )?;
+        Ok(())
+    }
+
     /// Rejections of each source's last parsed fetch, counted by reason.
     pub fn rejection_counts(&self) -> Result<HashMap<String, BTreeMap<String, u64>>, StoreError> {
         let connection = self.lock();
