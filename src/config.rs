@@ -99,7 +99,7 @@ pub fn default_priority(kind: Kind, has_default_workshop: bool) -> i32 {
 pub enum GeocoderKind {
     /// Nominatim's `/search?format=jsonv2` (OpenStreetMap).
     Nominatim,
-    /// Photon's `/api` (OpenStreetMap, GeoJSON answers).
+    /// Photon's `/api` (OpenStreetMap, GeoJSON responses).
     Photon,
     /// Addok's `/search/`, the engine of the French Base Adresse Nationale (France only).
     Addok,

@@ -3,9 +3,9 @@
 //! the `[geocoder]` table of `sources.toml`.
 //!
 //! It runs after normalization, which has already placed each event at its town's centre
-//! with the embedded gazetteer. It asks only about events whose feed gave no coordinates
-//! and that have a street, or that the gazetteer could not place. Each query is asked once:
-//! answers, "nothing found" included, are cached in the store. Requests are rate limited
+//! with the embedded gazetteer. It sends queries only for events whose feed gave no coordinates
+//! and that have a street, or that the gazetteer could not place. Each query is sent once:
+//! responses, "nothing found" included, are cached in the store. Requests are rate limited
 //! across all sources with governor. When the service fails, events keep the gazetteer's
 //! position and the rest of the run asks nothing more; no event is ever dropped here.
 
@@ -31,11 +31,11 @@ pub const GEOCODED_CITY: &str = "geocoder_city";
 /// one timeout per run, not one per address.
 const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(60);
 
-/// Cached "nothing found" answers older than this are asked again, because the geocoder's
+/// Cached "nothing found" responses older than this are requested again, because the geocoder's
 /// data may have gained the address since.
 const NOT_FOUND_TTL: chrono::Duration = chrono::Duration::days(30);
 
-/// Largest accepted answer: one result is a few kilobytes.
+/// Largest accepted response body: one result is a few kilobytes.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Lowest Addok score accepted; below it the best match is usually another street.
@@ -95,7 +95,7 @@ pub struct Found {
 pub struct Placed {
     /// Events that needed a lookup.
     pub candidates: usize,
-    /// Lookups answered from the cache.
+    /// Lookups served from the cache.
     pub cached: usize,
     /// Requests sent to the geocoder.
     pub requested: usize,
@@ -103,8 +103,8 @@ pub struct Placed {
     pub at_address: usize,
     /// Events placed at a town centre the gazetteer did not know.
     pub at_city: usize,
-    /// Events not looked up because the geocoder failed or the run's lookups ran out; a
-    /// later run asks for them.
+    /// Events not looked up because the geocoder failed or the run's lookups ran out. A
+    /// later run requests them.
     pub pending: usize,
 }
 
@@ -287,7 +287,7 @@ impl Geocoder {
             .map_err(|error| GeocodeError::Request(error.to_string()))?;
         if bytes.len() > MAX_ANSWER_BYTES {
             return Err(GeocodeError::InvalidAnswer(format!(
-                "answer larger than {MAX_ANSWER_BYTES} bytes"
+                "response body larger than {MAX_ANSWER_BYTES} bytes"
             )));
         }
         let body: Value = serde_json::from_slice(&bytes)
@@ -311,7 +311,7 @@ impl Geocoder {
     }
 }
 
-/// A quota of `per_second` requests, one at a time (no burst).
+/// Builds a quota of `per_second` requests, one at a time (no burst).
 fn quota(per_second: f64) -> Quota {
     let period = Duration::from_secs_f64(1.0 / per_second.clamp(0.001, 1000.0));
     Quota::with_period(period)
@@ -355,7 +355,7 @@ pub struct Query {
 impl Query {
     /// The query for an event, or `None` when it needs no lookup: online, placed by its
     /// feed or already by a geocoder, or with no address better than what the gazetteer
-    /// found. Addok only knows French addresses.
+    /// found. Addok only covers French addresses.
     pub fn for_event(event: &Event, kind: GeocoderKind) -> Option<Query> {
         let location = &event.location;
         if event.attendance == Attendance::Online
@@ -409,8 +409,8 @@ impl Query {
     }
 }
 
-/// An address part without parenthesised notes ("(2e étage)", "(salle B)"), which no
-/// geocoder knows and which make it miss, and with single spaces.
+/// An address part without parenthesised notes ("(2e étage)", "(salle B)"), which geocoders do
+/// not index and which make them miss, and with single spaces.
 fn clean(part: &str) -> String {
     let mut text = String::with_capacity(part.len());
     let mut depth = 0_u32;
@@ -425,7 +425,7 @@ fn clean(part: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The town without a "CEDEX" suffix ("Lyon Cedex 03"), which names a mail sorting office.
+/// Strips a "CEDEX" suffix from a town ("Lyon Cedex 03"), which names a mail sorting office.
 fn strip_cedex(city: &str) -> &str {
     let lower = city.to_ascii_lowercase();
     match lower.find(" cedex") {

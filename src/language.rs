@@ -4,7 +4,7 @@
 
 use whatlang::{Detector, Lang};
 
-/// The languages detection may answer, with their ISO 639-1 codes: those fresque sessions
+/// The languages detection may return, with their ISO 639-1 codes: those fresque sessions
 /// are run in across Europe. Restricting the candidates makes short texts far more
 /// reliable than choosing among every language whatlang knows (about 70).
 const CANDIDATES: &[(Lang, &str)] = &[
@@ -45,7 +45,7 @@ const NAMES: &[(&str, &str)] = &[
     ("portugues", "pt"),
 ];
 
-/// The ISO 639-1 code a free label names, such as `en`, `EN`, `English` or `Français`;
+/// Finds the ISO 639-1 code a free label names, such as `en`, `EN`, `English` or `Français`;
 /// `None` for any other label. Only the candidate languages are recognised, so a
 /// two-letter label such as `BD` or a family code is never taken for a language.
 pub fn from_label(label: &str) -> Option<&'static str> {
@@ -62,8 +62,8 @@ pub fn from_label(label: &str) -> Option<&'static str> {
         })
 }
 
-/// The ISO 639-1 code of the language of an event's title and description, or `None` when
-/// the text is too short or the detector is not confident.
+/// Detects the language of an event's title and description, as an ISO 639-1 code, or
+/// `None` when the text is too short or the detector is not confident.
 pub fn detect(title: &str, description: &str) -> Option<&'static str> {
     let text = prose(&format!("{title}\n{description}"));
     if text.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS {
@@ -80,8 +80,8 @@ pub fn detect(title: &str, description: &str) -> Option<&'static str> {
         .map(|(_, code)| *code)
 }
 
-/// The text without links, e-mail addresses and tokens without letters, which carry no
-/// language and skew trigram statistics.
+/// Removes links, e-mail addresses and tokens without letters, which carry no language and
+/// skew trigram statistics.
 fn prose(text: &str) -> String {
     text.split_whitespace()
         .filter(|token| {

@@ -25,7 +25,7 @@ pub struct SourceQuality {
     pub with_language: Share,
     pub with_end: Share,
     pub with_description: Share,
-    /// How on-site events were placed.
+    /// Where the positions of on-site events come from.
     pub placement: Placement,
     /// Entries of the last parsed fetch that were rejected.
     pub rejected: u64,
@@ -53,7 +53,7 @@ impl Share {
     }
 }
 
-/// How on-site events got their position.
+/// Counts of on-site events by the source of their position.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Placement {
     /// At the venue: coordinates from the feed or an address found by the HTTP geocoder.
@@ -64,7 +64,7 @@ pub struct Placement {
     pub none: u64,
 }
 
-/// The report for every source the store has fetched at least once, by source id.
+/// Computes the report for every source the store has fetched at least once, by source id.
 ///
 /// Blocking: reads SQLite.
 ///
@@ -105,7 +105,7 @@ pub fn report(store: &Store) -> Result<Vec<SourceQuality>, StoreError> {
         .collect())
 }
 
-/// The completeness and placement figures of one source's events.
+/// Measures the completeness and placement of one source's events.
 fn measure(source: &str, events: &[Event]) -> SourceQuality {
     let total = events.len() as u64;
     let count = |test: &dyn Fn(&Event) -> bool| events.iter().filter(|e| test(e)).count() as u64;
@@ -141,7 +141,7 @@ fn measure(source: &str, events: &[Event]) -> SourceQuality {
     }
 }
 
-/// The report as a text table for a terminal, followed by the rejections by reason.
+/// Renders the report as a text table for a terminal, followed by the rejections by reason.
 pub fn render_table(report: &[SourceQuality]) -> String {
     let percent = |share: Share| format!("{:.0}%", share.share * 100.0);
     let mut out = String::new();

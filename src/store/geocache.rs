@@ -1,11 +1,11 @@
-//! The geocoder's answers, kept so that each address is asked once.
+//! The geocoder's responses, stored so that each address is requested once.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
-/// One cached answer of an HTTP geocoder for one query.
+/// One cached response of an HTTP geocoder to one query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedGeocode {
     /// WGS 84 degrees; `None` when the geocoder found nothing.
@@ -16,7 +16,7 @@ pub struct CachedGeocode {
 }
 
 impl Store {
-    /// The cached answer of `provider` (the geocoder's kind and URL) for `query`.
+    /// Looks up the cached response of `provider` (the geocoder's kind and URL) to `query`.
     pub fn cached_geocode(
         &self,
         provider: &str,
