@@ -308,13 +308,16 @@ pub fn merge(members: &[&Event]) -> Option<Event> {
         if merged.languages.is_empty() {
             merged.languages.clone_from(&other.languages);
         }
-        let (location, theirs) = (&mut merged.location, &other.location);
-        fill(&mut location.name, &theirs.name);
-        fill(&mut location.street, &theirs.street);
-        fill(&mut location.postal_code, &theirs.postal_code);
-        fill(&mut location.city, &theirs.city);
-        fill(&mut location.region, &theirs.region);
-        fill(&mut location.country, &theirs.country);
+        // An online session has no place, whatever another listing says.
+        if merged.attendance != Attendance::Online {
+            let (location, theirs) = (&mut merged.location, &other.location);
+            fill(&mut location.name, &theirs.name);
+            fill(&mut location.street, &theirs.street);
+            fill(&mut location.postal_code, &theirs.postal_code);
+            fill(&mut location.city, &theirs.city);
+            fill(&mut location.region, &theirs.region);
+            fill(&mut location.country, &theirs.country);
+        }
     }
 
     if merged.attendance != Attendance::Online
@@ -476,13 +479,14 @@ pub fn sync_source(
     let new = cluster(&events, priorities);
     let changes = changes_for_source(source, &events, &old, &new, priorities);
 
-    store.replace_clusters(&new)?;
+    // The index first: if it fails, the recorded clusters still describe what it contains.
     index.update(
         changes.remove_source.as_deref(),
         changes.remove.iter().map(String::as_str),
         &changes.add,
         generation,
     )?;
+    store.replace_clusters(&new)?;
     Ok(Synced {
         merged_events: new.assignments.len(),
         documents: changes.add.len(),
@@ -507,9 +511,9 @@ pub fn rebuild(
     let clusters = cluster(&events, priorities);
     let merged = merged_events(&events, &clusters, priorities);
 
+    let documents = index.rebuild(merged, generation)?;
     store.replace_clusters(&clusters)?;
     store.set_priorities_fingerprint(fingerprint(priorities))?;
-    let documents = index.rebuild(merged, generation)?;
     Ok(Synced {
         merged_events: clusters.assignments.len(),
         documents,

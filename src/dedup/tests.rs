@@ -242,6 +242,17 @@ fn merge_prefers_priority_and_fills_gaps() {
 }
 
 #[test]
+fn online_merge_takes_no_place() {
+    let mut feed = event("feed", "f1", EVENING);
+    feed.attendance = Attendance::Online;
+    let export = at_venue(event("export", "x1", EVENING), 45.7712, 4.8487);
+
+    let merged = merge(&[&feed, &export]).unwrap();
+
+    assert!(merged.location.is_empty(), "{:?}", merged.location);
+}
+
+#[test]
 fn merge_takes_the_most_precise_position() {
     let mut feed = at_venue(event("feed", "f1", EVENING), 45.76, 4.84);
     feed.location.geocoded = Some("gazetteer".to_owned());
