@@ -1,7 +1,7 @@
 //! `sources.toml`: the operator's list of feeds and global settings, parsed and validated
 //! into [`Config`]. Validation reports every problem at once, each with the fix.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -9,9 +9,27 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::adapter::Kind;
+use crate::catalog::Catalog;
 
 /// Days ahead over which recurring calendar events are expanded, by default.
 pub const DEFAULT_HORIZON_DAYS: u32 = 365;
+/// URL query parameters whose value is most likely a secret.
+const SECRET_PARAMETERS: &[&str] = &[
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "password",
+    "passwd",
+    "auth",
+    "signature",
+    "sig",
+];
+
+/// Longest expansion horizon for recurring events: ten years.
+pub const MAX_HORIZON_DAYS: u32 = 3650;
 
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
@@ -21,6 +39,9 @@ pub struct Config {
     /// The optional HTTP geocoder, from the `[geocoder]` table; `None` keeps the embedded
     /// gazetteer alone.
     pub geocoder: Option<GeocoderConfig>,
+    /// Doubtful but accepted entries, such as a secret-looking URL parameter or a family
+    /// code the catalog does not know.
+    pub warnings: Vec<Problem>,
 }
 
 /// Global settings, from the `[settings]` table.
@@ -83,13 +104,14 @@ pub struct Source {
 }
 
 /// Default merge priority of a source: a family's own OpenFresque feed first (40), then
-/// other OpenFresque feeds such as a local group's (30), calendars (20), and last the
-/// incumbent's export (10), which is a scraped copy of the other sources.
+/// other OpenFresque feeds such as a local group's (30), calendars and schema.org agenda
+/// pages (20), and last the incumbent's export (10), which is a scraped copy of the other
+/// sources.
 pub fn default_priority(kind: Kind, has_default_workshop: bool) -> i32 {
     match kind {
         Kind::Openfresque if has_default_workshop => 40,
         Kind::Openfresque => 30,
-        Kind::Ics => 20,
+        Kind::Ics | Kind::Jsonld => 20,
         Kind::Tuf => 10,
     }
 }
@@ -161,7 +183,7 @@ impl std::fmt::Display for Problem {
 /// Why a sources file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -266,7 +288,9 @@ impl Config {
         })?;
 
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let mut seen_ids = HashSet::new();
+        let mut seen_urls: HashMap<String, String> = HashMap::new();
         let mut sources = Vec::new();
         for spanned in raw.source {
             let line = line_of(text, spanned.span().start);
@@ -285,8 +309,25 @@ impl Config {
                 ));
             }
             if let Some(source) = validate_source(raw_source, base, &mut report) {
+                let mut warn = |message: String| {
+                    warnings.push(Problem {
+                        line: Some(line),
+                        message,
+                    })
+                };
+                check_source(&source, &mut seen_urls, &mut warn);
                 sources.push(source);
             }
+        }
+
+        let horizon_days = raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
+        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
+            problems.push(Problem {
+                line: settings_line(text),
+                message: format!(
+                    "[settings] horizon_days = {horizon_days} is out of range: use 1 to {MAX_HORIZON_DAYS} days, such as {DEFAULT_HORIZON_DAYS}"
+                ),
+            });
         }
 
         let geocoder = raw.geocoder.and_then(|spanned| {
@@ -300,7 +341,7 @@ impl Config {
         });
 
         let settings = Settings {
-            horizon_days: raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS),
+            horizon_days,
             gazetteer_csv: raw.settings.gazetteer_csv.map(|p| base.join(p)),
         };
         if problems.is_empty() {
@@ -308,6 +349,7 @@ impl Config {
                 settings,
                 sources,
                 geocoder,
+                warnings,
             })
         } else {
             Err(problems)
@@ -341,16 +383,29 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
         ));
         return None;
     }
-    let kind_text = required(raw.kind, "kind", "openfresque, ics or tuf", report)?;
+    let kind_text = required(
+        raw.kind,
+        "kind",
+        &format!("one of {}", kind_names()),
+        report,
+    )?;
     let url = required(raw.url, "url", "an https:// URL or a local path", report)?;
 
     let kind = Kind::ALL.into_iter().find(|k| k.as_str() == kind_text);
     if kind.is_none() {
         report(format!(
-            "source {id:?}: unknown kind {kind_text:?}: use one of openfresque, ics, tuf"
+            "source {id:?}: unknown kind {kind_text:?}: use one of {}",
+            kind_names()
         ));
     }
     let location = parse_location(&url, base).map_err(|m| report(format!("source {id:?}: {m}")));
+    if let Ok(Location::Url(url)) = &location
+        && url.password().is_some()
+    {
+        report(format!(
+            "source {id:?}: the URL contains a password in clear: remove it and send it with headers = {{ Authorization = {{ env = \"VARIABLE\", prefix = \"Basic \" }} }}"
+        ));
+    }
     let schedule_text = raw.schedule.unwrap_or_else(|| "0 * * * *".to_owned());
     let schedule =
         parse_schedule(&schedule_text).map_err(|m| report(format!("source {id:?}: {m}")));
@@ -416,6 +471,10 @@ fn headers_from_env(
     let mut headers = Vec::new();
     for (name, header) in raw {
         match header {
+            RawHeader::FromEnv { env, .. } if !is_env_name(&env) => report(format!(
+                "{owner}: header {name:?} has env = {:?}, which is not an environment variable name: write the variable's name (such as \"FEED_TOKEN\") and put the secret in that variable",
+                redact(&env)
+            )),
             RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
             RawHeader::Clear(_) => report(format!(
                 "{owner}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
@@ -535,11 +594,124 @@ pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
     } else {
         text.to_owned()
     };
-    cron::Schedule::from_str(&expression).map_err(|error| {
+    let schedule = cron::Schedule::from_str(&expression).map_err(|error| {
         format!(
             "invalid cron schedule {text:?} ({error}): use 5 fields, minute hour day month weekday, such as \"*/30 * * * *\""
         )
-    })
+    })?;
+    if schedule.upcoming(chrono::Utc).next().is_none() {
+        return Err(format!(
+            "cron schedule {text:?} never runs (no such date): use 5 fields, minute hour day month weekday, such as \"*/30 * * * *\""
+        ));
+    }
+    Ok(schedule)
+}
+
+/// The kinds as a list for messages: `openfresque, ics, tuf, jsonld`.
+fn kind_names() -> String {
+    Kind::ALL.map(Kind::as_str).join(", ")
+}
+
+/// A location for display: file paths as they are, URLs without their password and with the
+/// values of secret-looking query parameters replaced by `***`.
+pub fn display_location(location: &Location) -> String {
+    let Location::Url(url) = location else {
+        return location.to_string();
+    };
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    let has_secret = url
+        .query_pairs()
+        .any(|(name, _)| SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str()));
+    if has_secret {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let secret = SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str());
+                let value = if secret {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
+/// Checks that pass or fail nothing but deserve the operator's attention.
+fn check_source(
+    source: &Source,
+    seen_urls: &mut HashMap<String, String>,
+    warn: &mut impl FnMut(String),
+) {
+    let id = &source.id;
+    match &source.location {
+        Location::Url(url) => {
+            for (name, _) in url.query_pairs() {
+                if SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str()) {
+                    warn(format!(
+                        "source {id:?}: the URL parameter {name:?} looks like a secret written in clear: if the feed accepts it, send it as a header whose value comes from an environment variable"
+                    ));
+                }
+            }
+        }
+        Location::File(path) => {
+            if !path.exists() {
+                warn(format!(
+                    "source {id:?}: file {} does not exist yet: fetches fail until it does",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if let Some(other) = seen_urls.insert(source.location.to_string(), id.clone()) {
+        warn(format!(
+            "source {id:?} reads the same feed as source {other:?}: each event would be listed twice"
+        ));
+    }
+    if let Some(code) = &source.workshop
+        && Catalog::embedded().get(code).is_none()
+    {
+        warn(format!(
+            "source {id:?}: workshop {code:?} is not in the catalog (GET /api/v1/workshops lists the codes): its events are listed under this code as written"
+        ));
+    }
+    let mut upcoming = source.schedule.upcoming(chrono::Utc);
+    if let (Some(first), Some(second)) = (upcoming.next(), upcoming.next())
+        && second - first < chrono::Duration::minutes(1)
+    {
+        warn(format!(
+            "source {id:?}: schedule {:?} runs more than once a minute: most feeds change a few times a day, so every 15 or 30 minutes is plenty",
+            source.schedule_text
+        ));
+    }
+}
+
+/// Whether `name` can be an environment variable name: letters, digits and `_`, not
+/// starting with a digit.
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A value shown in an error without revealing it when it may be a secret.
+fn redact(value: &str) -> String {
+    let shown: String = value.chars().take(4).collect();
+    format!("{shown}…")
+}
+
+/// The line of the `[settings]` table, if the file has one.
+fn settings_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| line.trim() == "[settings]")
+        .map(|index| index + 1)
 }
 
 fn is_alpha(code: &str, length: usize) -> bool {
@@ -671,6 +843,19 @@ kind = "ics"
     }
 
     #[test]
+    fn horizon_out_of_range_is_a_problem() {
+        let problems =
+            Config::parse("[settings]\nhorizon_days = 100000000\n", Path::new(".")).unwrap_err();
+
+        assert!(
+            problems[0]
+                .message
+                .contains("horizon_days = 100000000 is out of range"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn schedule_accepts_five_and_six_fields() {
         assert!(parse_schedule("*/30 * * * *").is_ok());
         assert!(parse_schedule("0 */30 * * * *").is_ok());
@@ -741,5 +926,108 @@ kind = "ics"
             "[geocoder]\nkind = \"addok\"\nurl = \"https://addok.example.org\"\nenabled = false\n";
 
         assert_eq!(Config::parse(text, Path::new(".")).unwrap().geocoder, None);
+    }
+
+    #[test]
+    fn doubtful_entries_are_warnings() {
+        let text = r#"[[source]]
+id = "a"
+kind = "ics"
+url = "https://example.org/agenda.ics?token=abc&lang=fr"
+workshop = "FresqueInconnue"
+schedule = "* * * * * *"
+
+[[source]]
+id = "b"
+kind = "ics"
+url = "https://example.org/agenda.ics?token=abc&lang=fr"
+"#;
+        let config = Config::parse(text, Path::new(".")).unwrap();
+        let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("line 1:") && w.contains("\"token\" looks like a secret")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"FresqueInconnue\" is not in the catalog")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("more than once a minute")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("line 8:") && w.contains("same feed as source \"a\"")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_in_clear_are_problems() {
+        let text = r#"[[source]]
+id = "a"
+kind = "ics"
+url = "https://user:hunter2@example.org/a.ics"
+headers = { Authorization = { env = "Bearer 0123456789abcdef" } }
+"#;
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages.iter().any(|m| m.contains("password in clear")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("not an environment variable name")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("hunter2") && !m.contains("0123456789")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn impossible_schedule_and_horizon_are_problems() {
+        let text = "[settings]\nhorizon_days = 0\n\n[[source]]\nid = \"a\"\nkind = \"ics\"\nurl = \"a.ics\"\nschedule = \"0 0 31 2 *\"\n";
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 4:") && m.contains("never runs")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 1:") && m.contains("horizon_days = 0")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn displayed_location_hides_secrets() {
+        let location =
+            Location::Url(url::Url::parse("https://u:pw@example.org/f?token=abc&lang=fr").unwrap());
+
+        assert_eq!(
+            display_location(&location),
+            "https://u:***@example.org/f?token=***&lang=fr"
+        );
     }
 }

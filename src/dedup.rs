@@ -44,6 +44,9 @@ pub const MAX_DISTANCE_M: f64 = 250.0;
 /// of a large town.
 pub const MAX_LINKED_DISTANCE_KM: f64 = 20.0;
 
+/// Rejection reason of an entry that repeats another entry of the same source.
+pub const DUPLICATE_EVENT: &str = "duplicate_event";
+
 /// Query parameters that only track where a visitor came from; links that differ only by
 /// them lead to the same page.
 const TRACKING_PARAMETERS: &[&str] = &[
@@ -559,7 +562,7 @@ pub fn within_source(events: Vec<Event>) -> (Vec<Event>, Vec<Rejection>) {
                 event.source_event_id.clone(),
                 Rejection::new(
                     Some(&event.source_event_id),
-                    "duplicate_event",
+                    DUPLICATE_EVENT,
                     format!(
                         "same session as {:?} (same family, start and place or link); that one is kept",
                         original.source_event_id

@@ -241,6 +241,16 @@ pub enum When {
     Date(NaiveDate),
 }
 
+impl std::fmt::Display for When {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            When::Instant(at) => write!(f, "{}", at.to_rfc3339()),
+            When::Local(local) => write!(f, "{} (local time)", local.format("%Y-%m-%dT%H:%M:%S")),
+            When::Date(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+        }
+    }
+}
+
 /// An event as an adapter read it: the feed's own values, before normalization fills in
 /// defaults, cleans text and resolves places.
 #[derive(Debug, Clone, Default, PartialEq)]

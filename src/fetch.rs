@@ -267,24 +267,37 @@ async fn read_file(path: &Path, limit: usize) -> Result<Response, FetchError> {
 }
 
 /// Resolves a feed's `next` reference against the page it came from: URLs against URLs,
-/// paths against the directory of a local file. A remote page may not point to a local file.
+/// paths against the directory of a local file. The next page must stay on the feed's own
+/// origin (scheme, host and port), so a feed cannot send the service to other hosts.
 ///
 /// # Errors
 ///
-/// Returns a message naming the reference when it cannot be resolved.
-pub fn resolve_next(current: &Location, next: &str) -> Result<Location, String> {
-    let absolute = url::Url::parse(next).ok();
-    match (current, absolute) {
-        (_, Some(url)) if matches!(url.scheme(), "http" | "https") => Ok(Location::Url(url)),
-        (_, Some(url)) => Err(format!("`next` has unsupported scheme {:?}", url.scheme())),
-        (Location::Url(base), None) => base
+/// Returns a message naming the reference when it cannot be resolved or leaves the origin.
+pub fn resolve_next(feed: &Location, current: &Location, next: &str) -> Result<Location, String> {
+    let resolved = match current {
+        Location::Url(base) => base
             .join(next)
             .map(Location::Url)
-            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}")),
-        (Location::File(path), None) => {
-            let directory = path.parent().unwrap_or(Path::new("."));
-            Ok(Location::File(directory.join(next)))
+            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}"))?,
+        Location::File(path) if url::Url::parse(next).is_ok() => {
+            return Err(format!(
+                "`next` {next:?} of a local feed must be a relative path"
+            ));
         }
+        Location::File(path) => {
+            let directory = path.parent().unwrap_or(Path::new("."));
+            Location::File(directory.join(next))
+        }
+    };
+    match (feed, &resolved) {
+        (Location::Url(origin), Location::Url(url)) if url.origin() == origin.origin() => {
+            Ok(resolved)
+        }
+        (Location::Url(origin), Location::Url(url)) => Err(format!(
+            "`next` {url} leaves the feed's origin {}",
+            origin.origin().ascii_serialization()
+        )),
+        _ => Ok(resolved),
     }
 }
 
@@ -298,18 +311,39 @@ mod tests {
         let file = Location::File("examples/feeds/a-1.json".into());
 
         assert_eq!(
-            resolve_next(&page, "page-2.json").unwrap().to_string(),
+            resolve_next(&page, &page, "page-2.json")
+                .unwrap()
+                .to_string(),
             "https://example.org/feed/page-2.json"
         );
         assert_eq!(
-            resolve_next(&page, "/other?page=2").unwrap().to_string(),
+            resolve_next(&page, &page, "/other?page=2")
+                .unwrap()
+                .to_string(),
             "https://example.org/other?page=2"
         );
         assert_eq!(
-            resolve_next(&file, "a-2.json").unwrap(),
+            resolve_next(&page, &page, "https://example.org/x")
+                .unwrap()
+                .to_string(),
+            "https://example.org/x"
+        );
+        assert_eq!(
+            resolve_next(&file, &file, "a-2.json").unwrap(),
             Location::File("examples/feeds/a-2.json".into())
         );
-        assert!(resolve_next(&page, "file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn next_may_not_leave_the_origin() {
+        let page = Location::Url(url::Url::parse("http://127.0.0.1:18001/feed.json").unwrap());
+        let file = Location::File("examples/feeds/a-1.json".into());
+
+        assert!(resolve_next(&page, &page, "http://127.0.0.2:18002/landed.json").is_err());
+        assert!(resolve_next(&page, &page, "http://127.0.0.1:18002/other-port.json").is_err());
+        assert!(resolve_next(&page, &page, "https://127.0.0.1:18001/other-scheme.json").is_err());
+        assert!(resolve_next(&page, &page, "file:///etc/passwd").is_err());
+        assert!(resolve_next(&file, &file, "https://example.org/x").is_err());
     }
 
     #[tokio::test]

@@ -73,7 +73,6 @@ pub struct Placement {
 /// [`StoreError`] when the store cannot be read.
 pub fn report(store: &Store) -> Result<Vec<SourceQuality>, StoreError> {
     let statuses = store.source_statuses()?;
-    let rejections = store.rejection_counts()?;
     let merged = store.clusters()?.merged_per_source();
 
     let mut by_source: BTreeMap<String, Vec<Event>> = BTreeMap::new();
@@ -94,11 +93,10 @@ pub fn report(store: &Store) -> Result<Vec<SourceQuality>, StoreError> {
         .map(|source| {
             let events = by_source.remove(&source).unwrap_or_default();
             let mut quality = measure(&source, &events);
-            quality.rejected = statuses
-                .iter()
-                .find(|status| status.id == source)
-                .map_or(0, |status| status.events_rejected);
-            quality.rejections = rejections.get(&source).cloned().unwrap_or_default();
+            if let Some(status) = statuses.iter().find(|status| status.id == source) {
+                quality.rejected = status.events_rejected;
+                quality.rejections = status.rejections_by_reason.clone();
+            }
             quality.merged = merged.get(&source).copied().unwrap_or(0);
             quality
         })

@@ -3,15 +3,21 @@
 //!
 //! A run that fails anywhere before the store leaves the source's last good events in place
 //! and records the error in the source's status.
+//!
+//! [`live::Live`] runs the sources on their schedules and swaps in a new configuration when
+//! the sources file changes.
+
+pub mod live;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::sync::{Mutex, Semaphore};
 
 use crate::adapter::{self, Context, Kind};
 use crate::catalog::Catalog;
@@ -21,13 +27,18 @@ use crate::event::{Draft, Event, Rejection};
 use crate::fetch::{self, Fetcher, Response};
 use crate::geocode::Geocoder;
 use crate::index::Index;
-use crate::normalize::Normalizer;
+use crate::metrics::Metrics;
+use crate::normalize::{Normalizer, event_id};
 use crate::places::Gazetteer;
 use crate::store::{Applied, FetchRecord, Outcome, Store, Validators};
 
 /// Most pages followed through `next` links in one run, so a feed whose pages link in a
 /// circle or without end cannot hold a run forever.
 pub const MAX_PAGES: usize = 200;
+
+/// Most bytes of all pages of one feed together, so that a feed of many large pages cannot
+/// exhaust memory: twice the largest accepted page.
+pub const MAX_FEED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Sources fetched at the same time.
 const CONCURRENT_FETCHES: usize = 4;
@@ -63,8 +74,10 @@ pub struct Aggregator {
     pub index: Arc<Index>,
     pub catalog: Arc<Catalog>,
     pub gazetteer: Arc<Gazetteer>,
+    pub metrics: Arc<Metrics>,
     fetcher: Fetcher,
-    horizon_days: u32,
+    /// Days ahead over which recurring events are expanded; a reload may change it.
+    horizon_days: AtomicU32,
     /// Serializes store-and-index updates, so the index commits generations in order.
     apply_lock: Mutex<()>,
     fetch_slots: Semaphore,
@@ -96,8 +109,9 @@ impl Aggregator {
             index,
             catalog,
             gazetteer,
+            metrics: Arc::new(Metrics::new()),
             fetcher,
-            horizon_days,
+            horizon_days: AtomicU32::new(horizon_days),
             apply_lock: Mutex::new(()),
             fetch_slots: Semaphore::new(CONCURRENT_FETCHES),
             priorities: std::sync::RwLock::default(),
@@ -139,6 +153,8 @@ impl Aggregator {
     ///
     /// Returns an error when the store cannot be read or the index cannot be written.
     pub async fn sync_index(&self, index_was_created: bool) -> anyhow::Result<()> {
+        // A reload may call this while sources run: their updates wait for the rebuild.
+        let _apply = self.apply_lock.lock().await;
         let store = self.store.clone();
         let index = self.index.clone();
         let priorities = self.priorities();
@@ -192,6 +208,13 @@ impl Aggregator {
         };
 
         let duration_ms = started.elapsed().as_millis() as u64;
+        let result = match &outcome {
+            RunOutcome::Stored { .. } => "stored",
+            RunOutcome::Unchanged => "unchanged",
+            RunOutcome::Failed { .. } => "failed",
+        };
+        self.metrics
+            .record_fetch(&source.id, result, started.elapsed().as_secs_f64());
         if !matches!(outcome, RunOutcome::Stored { .. }) {
             let record = FetchRecord {
                 at,
@@ -219,7 +242,7 @@ impl Aggregator {
         }
         match &outcome {
             RunOutcome::Failed { error } => {
-                tracing::warn!(source = %source.id, %error, duration_ms, "fetch failed; keeping last good events")
+                tracing::warn!(source = %source.id, %error, duration_ms, "fetch failed; stored events unchanged")
             }
             RunOutcome::Unchanged => {
                 tracing::info!(source = %source.id, duration_ms, "feed unchanged")
@@ -251,7 +274,7 @@ impl Aggregator {
         let context = Context {
             default_time_zone: source.time_zone,
             now: Utc::now(),
-            horizon_days: self.horizon_days,
+            horizon_days: self.horizon_days.load(Ordering::Relaxed),
         };
 
         let Some(download) = self.download(source, &previous, &context).await? else {
@@ -286,10 +309,7 @@ impl Aggregator {
     }
 
     /// Fetches the first page and every page its `next` links lead to, hashing the bytes;
-    /// `None` when the server answers that the first page has not changed.
-    ///
-    /// NOTE: a 304 on the first page stands for the whole feed, because every page of one
-    /// OpenFresque feed generation carries the same `generated_at`.
+    /// `None` when the server answers that a single-page feed has not changed.
     async fn download(
         &self,
         source: &Source,
@@ -305,6 +325,7 @@ impl Aggregator {
         parse_settings(source, context).hash(&mut hasher);
         let mut location = source.location.clone();
         let mut visited = HashSet::new();
+        let mut total_bytes = 0;
         loop {
             if download.pages.len() == MAX_PAGES {
                 return Err(ReadError::new(format!(
@@ -335,6 +356,12 @@ impl Aggregator {
                 download.validators.etag = etag;
                 download.validators.last_modified = last_modified;
             }
+            total_bytes += bytes.len();
+            if total_bytes > MAX_FEED_BYTES {
+                return Err(ReadError::new(format!(
+                    "the feed's pages add up to more than {MAX_FEED_BYTES} bytes"
+                )));
+            }
             bytes.hash(&mut hasher);
 
             let next = match source.kind {
@@ -345,12 +372,19 @@ impl Aggregator {
             let Some(next) = next else {
                 break;
             };
-            location = fetch::resolve_next(&location, &next).map_err(ReadError::new)?;
+            location =
+                fetch::resolve_next(&source.location, &location, &next).map_err(ReadError::new)?;
             if visited.contains(&location.to_string()) {
                 return Err(ReadError::new(format!(
                     "`next` of {location} loops back to a page already read"
                 )));
             }
+        }
+        if download.pages.len() > 1 {
+            // A 304 for the first page says nothing of the others, so a paged feed is always
+            // downloaded whole; its content hash still spares parsing and re-indexing.
+            download.validators.etag = None;
+            download.validators.last_modified = None;
         }
         download.validators.content_hash = Some(format!("{:016x}", hasher.finish()));
         Ok(Some(download))
@@ -379,6 +413,14 @@ impl Aggregator {
         };
         let kept = events.len();
         let rejected = rejections.len();
+        // A duplicate of another entry is not kept in its last good version: the session
+        // stays listed through the entry that was kept.
+        let rejected_ids: Vec<String> = rejections
+            .iter()
+            .filter(|rejection| rejection.reason != dedup::DUPLICATE_EVENT)
+            .filter_map(|rejection| rejection.event_id.as_deref())
+            .map(|id| event_id(&source.id, id))
+            .collect();
         let mut validators = read.validators;
         if let Some(geocoder) = &self.geocoder {
             let placed = geocoder.place(&source.id, &mut events).await;
@@ -413,7 +455,7 @@ impl Aggregator {
                 at,
                 duration_ms: started.elapsed().as_millis() as u64,
                 http_status,
-                outcome: Outcome::Fetched { events, rejections, validators },
+                outcome: Outcome::Fetched { events, rejections, rejected_ids, validators },
             };
             let applied = store.record(&id, record)?;
             if applied.changed() {
@@ -460,30 +502,31 @@ impl Aggregator {
         runs
     }
 
-    /// Runs each enabled source now, then on its schedule, until `shutdown` turns true.
-    pub async fn schedule(self: Arc<Self>, config: Arc<Config>, shutdown: watch::Receiver<bool>) {
-        self.set_priorities(&config);
-        let mut tasks = tokio::task::JoinSet::new();
-        for source in config.enabled_sources().cloned() {
-            let aggregator = self.clone();
-            let mut shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                loop {
-                    aggregator.run_source(&source).await;
-                    let Some(next) = source.schedule.upcoming(Utc).next() else {
-                        tracing::warn!(source = %source.id, "schedule has no next run");
-                        return;
-                    };
-                    let wait = (next - Utc::now()).to_std().unwrap_or_default();
-                    tracing::debug!(source = %source.id, %next, "next run");
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return,
-                    }
-                }
-            });
-        }
-        while tasks.join_next().await.is_some() {}
+    /// Withdraws the events of a source that left the configuration, in the store and the
+    /// index.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error when the store or the index cannot be updated.
+    pub async fn retire(&self, source_id: &str) -> anyhow::Result<usize> {
+        let _apply = self.apply_lock.lock().await;
+        let store = self.store.clone();
+        let index = self.index.clone();
+        let id = source_id.to_owned();
+        let priorities = self.priorities();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let applied = store.retire_source(&id, Utc::now())?;
+            if applied.changed() {
+                dedup::sync_source(&store, &index, &priorities, &id, applied.generation)?;
+            }
+            Ok(applied.withdrawn)
+        })
+        .await?
+    }
+
+    /// Sets how far ahead recurring events are expanded, for the next runs.
+    pub fn set_horizon_days(&self, days: u32) {
+        self.horizon_days.store(days, Ordering::Relaxed);
     }
 }
 
@@ -492,7 +535,7 @@ impl Aggregator {
 /// depend on the day, because their recurrences are expanded from today.
 fn parse_settings(source: &Source, context: &Context) -> String {
     let day = match source.kind {
-        Kind::Ics => context.now.date_naive().to_string(),
+        Kind::Ics | Kind::Jsonld => context.now.date_naive().to_string(),
         _ => String::new(),
     };
     format!(

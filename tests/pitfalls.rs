@@ -410,13 +410,30 @@ async fn duplicate_inside_one_source_is_reported() {
         ),
     ]);
 
-    let (_server, service, _) = ingest("tuf", records.to_string(), PARIS_SOURCE).await;
+    let (server, service, _) = ingest("tuf", records.to_string(), PARIS_SOURCE).await;
 
     assert_eq!(
         service.search_ids("from=2020-01-01").await,
         vec!["src~200-1"]
     );
     assert_eq!(rejections(&service).await["duplicate_event"], 1);
+
+    // The export listed the copy alone before: once the original appears, the copy goes.
+    server.set(
+        "feed",
+        Behaviour::Serve(json!([records[1].clone()]).to_string()),
+    );
+    service.fetch_all().await;
+    assert_eq!(
+        service.search_ids("from=2020-01-01").await,
+        vec!["src~200-1b"]
+    );
+    server.set("feed", Behaviour::Serve(records.to_string()));
+    service.fetch_all().await;
+    assert_eq!(
+        service.search_ids("from=2020-01-01").await,
+        vec!["src~200-1"]
+    );
 }
 
 // --- Addresses ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ pub fn entry_head<'a>(
     let Value::Object(fields) = entry else {
         return Err(Rejection::new(
             None,
-            "invalid_event",
+            "not_an_object",
             format!("{noun} must be an object, found {}", kind(entry)),
         ));
     };

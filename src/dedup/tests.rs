@@ -315,6 +315,7 @@ fn incremental_sync_matches_rebuild() {
                     outcome: Outcome::Fetched {
                         events,
                         rejections: Vec::new(),
+                        rejected_ids: Vec::new(),
                         validators: Validators::default(),
                     },
                 },

@@ -23,7 +23,7 @@ pub const FRENCH_TOKENIZER: &str = "fr_folded_stem";
 
 /// Tokens longer than this many bytes are dropped: they are URLs, hashes or base64, never
 /// words a participant types.
-const MAX_TOKEN_BYTES: usize = 40;
+pub const MAX_TOKEN_BYTES: usize = 40;
 
 /// Handles of every field of the schema.
 #[derive(Debug, Clone, Copy)]

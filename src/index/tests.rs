@@ -1078,3 +1078,14 @@ fn search_latency_at_100k_events() {
         );
     }
 }
+
+#[test]
+fn word_too_long_to_index_matches_nothing() {
+    let (_dir, index) = indexed();
+
+    let results = index
+        .search(&with_text(&format!("climat {}", "z".repeat(50))))
+        .unwrap();
+
+    assert_eq!(results.total, 0);
+}

@@ -1,13 +1,10 @@
-//! The store's record of derived facts about events: the clusters of events that list one
-//! session (found by `dedup`) and the count of rejections per reason of each source.
-
-use std::collections::{BTreeMap, HashMap};
+//! The store's record of the clusters of events that list one session, found by `dedup`.
 
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, decode};
 use crate::dedup::Clusters;
-use crate::event::{Event, Rejection};
+use crate::event::Event;
 
 impl Store {
     /// Every event that is not withdrawn, cancelled ones included, ordered by id. Merging
@@ -82,38 +79,4 @@ impl Store {
         )?;
         Ok(())
     }
-
-    /// Rejections of each source's last parsed fetch, counted by reason.
-    pub fn rejection_counts(&self) -> Result<HashMap<String, BTreeMap<String, u64>>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection.prepare("SELECT id, rejection_counts FROM sources")?;
-        let rows = statement.query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
-        let mut counts = HashMap::new();
-        for row in rows {
-            let (source, json) = row?;
-            counts.insert(source, serde_json::from_str(&json).unwrap_or_default());
-        }
-        Ok(counts)
-    }
-}
-
-/// Records how many rejections of each reason a parsed fetch had.
-pub(super) fn record_rejection_counts(
-    transaction: &rusqlite::Transaction<'_>,
-    source_id: &str,
-    rejections: &[Rejection],
-) -> Result<(), StoreError> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for rejection in rejections {
-        *counts.entry(rejection.reason.as_str()).or_insert(0) += 1;
-    }
-    // A map of strings to integers always serializes.
-    let json = serde_json::to_string(&counts).unwrap_or_else(|_| "{}".to_owned());
-    transaction.execute(
-        "UPDATE sources SET rejection_counts = ?2 WHERE id = ?1",
-        params![source_id, json],
-    )?;
-    Ok(())
 }
