@@ -36,9 +36,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Rate limiting is off (--rate-limit 0): every request comes from one address, and 429s
+# would hide the answers under test.
 env -u MULTIFRESQUE_ADMIN_TOKEN RUST_LOG=multifresque=info \
     "$target_dir/debug/multifresque" --log-format json serve --port 0 --bind 127.0.0.1 \
-    --sources sources.toml --data-dir "$data" 2>"$log" &
+    --rate-limit 0 --sources sources.toml --data-dir "$data" 2>"$log" &
 server=$!
 
 # The "serving" log line carries the port that the server picked.

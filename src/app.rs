@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::geocode::Geocoder;
 use crate::http::AppState;
+use crate::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use crate::index::{Index, OpenState};
 use crate::places::Gazetteer;
 use crate::scheduler::Aggregator;
@@ -123,6 +124,7 @@ impl App {
             .with_geocoder(geocoder),
         );
         aggregator.set_priorities(&config);
+        aggregator.name_hosts(&config);
         aggregator.sync_index(created).await?;
 
         let live = Live::new(aggregator.clone(), config.clone(), None);
@@ -133,6 +135,7 @@ impl App {
                 store,
                 catalog,
                 gazetteer,
+                rate_limit: Arc::new(ClientRateLimiter::new(&RateLimitSettings::default())),
                 live: live.clone(),
                 metrics: aggregator.metrics.clone(),
                 admin_token: admin_token_from_env(),

@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use multifresque::Catalog;
 use multifresque::app::App;
 use multifresque::config::{Config, ConfigError, Location};
 use multifresque::fetch::{FetchSettings, Fetcher, Response};
+use multifresque::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use multifresque::http::{self, params};
 use multifresque::index::Index;
 use multifresque::places::Gazetteer;
@@ -24,6 +26,11 @@ use multifresque::scheduler::live::Live;
 use multifresque::scheduler::{RunOutcome, SourceRun};
 use multifresque::search::SearchResults;
 use multifresque::validate::Validator;
+
+/// Maximum wait for open connections after SIGTERM or Ctrl-C. Kubernetes waits 30 s and
+/// systemd 90 s before SIGKILL by default. Docker waits 10 s, so its SIGKILL may come
+/// first, which loses nothing because each store write is one transaction.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Parser)]
 #[command(
@@ -139,6 +146,26 @@ struct ServeArgs {
     /// Address to listen on; use 0.0.0.0 or :: to accept connections from other machines.
     #[arg(long, default_value = "127.0.0.1", env = "MULTIFRESQUE_BIND")]
     bind: IpAddr,
+    /// Requests per second allowed to one client address, sustained; 0 turns limiting off.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        env = "MULTIFRESQUE_RATE_LIMIT"
+    )]
+    rate_limit: u32,
+    /// Requests one client may make at once before --rate-limit applies.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 60,
+        env = "MULTIFRESQUE_RATE_LIMIT_BURST"
+    )]
+    rate_limit_burst: u32,
+    /// Header holding the client address, set by your reverse proxy (such as
+    /// X-Forwarded-For). Clients can forge it, so set it only behind such a proxy.
+    #[arg(long, value_name = "NAME", env = "MULTIFRESQUE_CLIENT_IP_HEADER")]
+    client_ip_header: Option<axum::http::HeaderName>,
     /// Seconds between checks of the sources file for changes; 0 reloads it only on SIGHUP.
     #[arg(
         long,
@@ -260,12 +287,17 @@ fn init_tracing(format: LogFormat) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(
+    let mut app = App::open(
         &args.data.sources,
         &args.data.data_dir,
         FetchSettings::default(),
     )
     .await?;
+    app.state.rate_limit = Arc::new(ClientRateLimiter::new(&RateLimitSettings {
+        per_second: NonZeroU32::new(args.rate_limit),
+        burst: NonZeroU32::new(args.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
+        client_ip_header: args.client_ip_header,
+    }));
     if app.config.enabled_sources().next().is_none() {
         tracing::warn!(sources = %args.data.sources.display(), "no enabled source: serving stored events only");
     }
@@ -286,13 +318,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = stop.send(true);
     });
 
-    axum::serve(listener, http::router(app.state.clone()))
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|stop| *stop).await;
-        })
-        .await?;
+    let service =
+        http::router(app.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    });
+    // Requests in flight finish, but a client that keeps its connection open cannot hold
+    // the process: past the grace period after the signal, the server stops anyway.
+    let mut grace_stop = stopped.clone();
+    let grace = async move {
+        let _ = grace_stop.wait_for(|stop| *stop).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = grace => tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them"),
+    }
     // Runs in flight finish their store transaction before the scheduler returns.
     scheduler.await?;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -395,6 +439,10 @@ async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
     };
     let mut location = first.clone();
     let fetcher = Fetcher::new(FetchSettings::default())?;
+    // The URL on the command line is the user's choice, like a source's in sources.toml.
+    if let Location::Url(url) = &first {
+        fetcher.name_url(url);
+    }
     let catalog = Catalog::embedded();
     let mut validator = Validator::new(&catalog, chrono::Utc::now());
     let mut visited = std::collections::HashSet::new();

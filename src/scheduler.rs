@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Mutex, Semaphore, watch};
 
 use crate::adapter::{self, Context, Kind};
 use crate::catalog::Catalog;
@@ -119,6 +119,12 @@ impl Aggregator {
         }
     }
 
+    /// Allows the hosts of `config`'s sources on restricted addresses (see
+    /// [`crate::fetch::guard`]); call it again whenever the sources change.
+    pub fn name_hosts(&self, config: &Config) {
+        self.fetcher.name_hosts(config);
+    }
+
     /// Places events at their address with `geocoder` after normalization.
     pub fn with_geocoder(mut self, geocoder: Option<Arc<Geocoder>>) -> Aggregator {
         self.geocoder = geocoder;
@@ -181,11 +187,30 @@ impl Aggregator {
 
     /// Runs one source once: fetch, parse, normalize, store, index.
     pub async fn run_source(&self, source: &Source) -> SourceRun {
+        // The sender lives as long as the run, so this run is never stopped.
+        let (_never, stop) = watch::channel(false);
+        self.run_source_until(source, stop).await
+    }
+
+    /// Like [`Aggregator::run_source`], but gives up the download when `stop` turns true.
+    /// A download changes nothing, so it is safe to abandon; a store write, once begun,
+    /// finishes.
+    pub async fn run_source_until(
+        &self,
+        source: &Source,
+        mut stop: watch::Receiver<bool>,
+    ) -> SourceRun {
         let _slot = self.fetch_slots.acquire().await;
         let started = Instant::now();
         let at = Utc::now();
 
-        let (outcome, http_status) = match self.read(source).await {
+        let read = tokio::select! {
+            read = self.read(source) => read,
+            () = stopped(&mut stop) => Err(ReadError::new(
+                "stopped before the feed was read: the server is shutting down",
+            )),
+        };
+        let (outcome, http_status) = match read {
             Ok(None) => (RunOutcome::Unchanged, None),
             Ok(Some(read)) => {
                 let status = read.http_status;
@@ -289,9 +314,15 @@ impl Aggregator {
         let (drafts, rejections) = tokio::task::spawn_blocking(move || {
             let mut drafts = Vec::new();
             let mut rejections = Vec::new();
-            for (location, bytes) in pages {
-                let parsed = adapter::parse(kind, &bytes, &context)
-                    .map_err(|error| ReadError::new(format!("{location}: {error}")))?;
+            for page in pages {
+                let parsed = adapter::parse(kind, &page.bytes, &context).map_err(|error| {
+                    let served_as = page
+                        .content_type
+                        .filter(|t| !expected_media_type(kind, t))
+                        .map(|t| format!(" (served as {t})"))
+                        .unwrap_or_default();
+                    ReadError::new(format!("{}: {error}{served_as}", page.location))
+                })?;
                 drafts.extend(parsed.drafts);
                 rejections.extend(parsed.rejections);
             }
@@ -347,6 +378,7 @@ impl Aggregator {
                 http_status,
                 etag,
                 last_modified,
+                content_type,
             } = response
             else {
                 return Ok(None);
@@ -368,7 +400,11 @@ impl Aggregator {
                 Kind::Openfresque => adapter::openfresque::next_link(&bytes),
                 _ => None,
             };
-            download.pages.push((location.clone(), bytes));
+            download.pages.push(Page {
+                location: location.clone(),
+                bytes,
+                content_type,
+            });
             let Some(next) = next else {
                 break;
             };
@@ -530,6 +566,13 @@ impl Aggregator {
     }
 }
 
+/// Resolves when `stop` turns true; never when its sender is gone without asking.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Everything besides the bytes that shapes the parsed events, hashed with the content
 /// so that an upgrade or a configuration change re-reads an unchanged feed. Calendars also
 /// depend on the day, because their recurrences are expanded from today.
@@ -550,9 +593,28 @@ fn parse_settings(source: &Source, context: &Context) -> String {
     )
 }
 
+/// Whether a `Content-Type` is the one a feed of this kind should carry; a failing feed
+/// served as anything else (often an HTML error page) says so in its status.
+fn expected_media_type(kind: Kind, content_type: &str) -> bool {
+    let content_type = content_type.to_ascii_lowercase();
+    match kind {
+        Kind::Ics => content_type.contains("calendar"),
+        Kind::Openfresque | Kind::Tuf => content_type.contains("json"),
+        // JSON-LD comes alone or in the script blocks of an HTML page.
+        Kind::Jsonld => content_type.contains("json") || content_type.contains("html"),
+    }
+}
+
+/// One fetched page, before parsing.
+struct Page {
+    location: crate::config::Location,
+    bytes: Vec<u8>,
+    content_type: Option<String>,
+}
+
 /// The raw pages of one feed, before parsing.
 struct Download {
-    pages: Vec<(crate::config::Location, Vec<u8>)>,
+    pages: Vec<Page>,
     validators: Validators,
     http_status: Option<u16>,
 }

@@ -10,6 +10,7 @@ mod observe;
 mod openapi;
 pub mod params;
 mod quality;
+pub mod rate_limit;
 mod sources;
 
 use std::sync::Arc;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub catalog: Arc<Catalog>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Per-client request quota of every route.
+    pub rate_limit: Arc<rate_limit::ClientRateLimiter>,
     /// The running schedule: source status, next runs and manual refresh.
     pub live: Arc<Live>,
     /// Counters and histograms served at `/metrics`.
@@ -101,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             caching::conditional,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limit.clone(),
+            rate_limit::enforce,
         ))
         .with_state(state)
         .layer(axum::middleware::map_response(error::json_errors))

@@ -254,6 +254,7 @@ impl Live {
         }
         self.aggregator
             .set_horizon_days(config.settings.horizon_days);
+        self.aggregator.name_hosts(&config);
         self.aggregator.set_priorities(&config);
         // New merge priorities change which source's fields win: the merged events are
         // rebuilt when the priorities differ from those the clusters were recorded with.
@@ -373,7 +374,10 @@ impl Live {
                     () = stopped(&mut stop) => return,
                     () = stopped(&mut shutdown) => return,
                 };
-                self.aggregator.run_source(&source).await;
+                // At shutdown the download is abandoned; a store write in progress finishes.
+                self.aggregator
+                    .run_source_until(&source, shutdown.clone())
+                    .await;
             }
 
             let Some(next) = source.schedule.upcoming(Utc).next() else {

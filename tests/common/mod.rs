@@ -31,6 +31,14 @@ pub enum Behaviour {
     Status(u16),
     /// Waits this long before answering 200 with the body.
     Delay(Duration, String),
+    /// Whatever the function builds: redirects, streams, odd headers.
+    Respond(Arc<dyn Fn() -> Response + Send + Sync>),
+}
+
+impl Behaviour {
+    pub fn respond(build: impl Fn() -> Response + Send + Sync + 'static) -> Behaviour {
+        Behaviour::Respond(Arc::new(build))
+    }
 }
 
 /// A local HTTP server serving feeds at `/{name}`.
@@ -87,6 +95,7 @@ async fn serve_feed(
             tokio::time::sleep(delay).await;
             body.into_response()
         }
+        Some(Behaviour::Respond(build)) => build(),
         Some(Behaviour::Serve(body)) => {
             let etag = format!("\"{:x}\"", multifresque::normalize::fnv1a(body.as_bytes()));
             if headers
@@ -134,7 +143,16 @@ impl TestService {
     /// Starts the service over the sources written in `sources_toml` (relative paths resolve
     /// against `base_dir`).
     pub async fn start(sources_toml: &str, base_dir: &Path) -> TestService {
-        TestService::start_in(sources_toml, base_dir, tempfile::tempdir().unwrap()).await
+        TestService::start_with(sources_toml, base_dir, fast_fetch()).await
+    }
+
+    /// Like [`TestService::start`], with these fetch settings.
+    pub async fn start_with(
+        sources_toml: &str,
+        base_dir: &Path,
+        fetch: FetchSettings,
+    ) -> TestService {
+        TestService::open(sources_toml, base_dir, tempfile::tempdir().unwrap(), fetch).await
     }
 
     /// Starts the service over an existing data directory, as a restart does.
@@ -143,10 +161,17 @@ impl TestService {
         base_dir: &Path,
         data: tempfile::TempDir,
     ) -> TestService {
+        TestService::open(sources_toml, base_dir, data, fast_fetch()).await
+    }
+
+    async fn open(
+        sources_toml: &str,
+        base_dir: &Path,
+        data: tempfile::TempDir,
+        fetch: FetchSettings,
+    ) -> TestService {
         let config = Config::parse(sources_toml, base_dir).unwrap();
-        let app = App::open_with(config, data.path(), fast_fetch())
-            .await
-            .unwrap();
+        let app = App::open_with(config, data.path(), fetch).await.unwrap();
         TestService::serve(app, data).await
     }
 
@@ -162,7 +187,8 @@ impl TestService {
     async fn serve(app: App, data: tempfile::TempDir) -> TestService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = multifresque::http::router(app.state.clone());
+        let router = multifresque::http::router(app.state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestService {
             app,
