@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::geocode::Geocoder;
 use crate::http::AppState;
 use crate::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use crate::index::{Index, OpenState};
@@ -104,14 +105,25 @@ impl App {
         }
 
         let fetcher = Fetcher::new(fetch)?;
-        let aggregator = Arc::new(Aggregator::new(
-            store.clone(),
-            index.clone(),
-            catalog.clone(),
-            gazetteer.clone(),
-            fetcher,
-            config.settings.horizon_days,
-        ));
+        let geocoder = match &config.geocoder {
+            Some(settings) => Some(Arc::new(
+                Geocoder::new(settings.clone(), store.clone())
+                    .context("cannot start the geocoder client")?,
+            )),
+            None => None,
+        };
+        let aggregator = Arc::new(
+            Aggregator::new(
+                store.clone(),
+                index.clone(),
+                catalog.clone(),
+                gazetteer.clone(),
+                fetcher,
+                config.settings.horizon_days,
+            )
+            .with_geocoder(geocoder),
+        );
+        aggregator.set_priorities(&config);
         aggregator.name_hosts(&config);
         aggregator.sync_index(created).await?;
 

@@ -36,6 +36,9 @@ pub const MAX_HORIZON_DAYS: u32 = 3650;
 pub struct Config {
     pub settings: Settings,
     pub sources: Vec<Source>,
+    /// The optional HTTP geocoder, from the `[geocoder]` table; `None` keeps the embedded
+    /// gazetteer alone.
+    pub geocoder: Option<GeocoderConfig>,
     /// Doubtful but accepted entries, such as a secret-looking URL parameter or a family
     /// code the catalog does not know.
     pub warnings: Vec<Problem>,
@@ -95,7 +98,70 @@ pub struct Source {
     pub language: Option<String>,
     pub enabled: bool,
     pub headers: Vec<HeaderFromEnv>,
+    /// Rank of this source's fields when its events are merged with the same session from
+    /// other sources: higher wins. Defaults to [`default_priority`].
+    pub priority: i32,
 }
+
+/// Default merge priority of a source: a family's own OpenFresque feed first (40), then
+/// other OpenFresque feeds such as a local group's (30), calendars and schema.org agenda
+/// pages (20), and last the incumbent's export (10), which is a scraped copy of the other
+/// sources.
+pub fn default_priority(kind: Kind, has_default_workshop: bool) -> i32 {
+    match kind {
+        Kind::Openfresque if has_default_workshop => 40,
+        Kind::Openfresque => 30,
+        Kind::Ics | Kind::Jsonld => 20,
+        Kind::Tuf => 10,
+    }
+}
+
+/// The protocol an HTTP geocoder speaks. All three take the address as one `q` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeocoderKind {
+    /// Nominatim's `/search?format=jsonv2` (OpenStreetMap).
+    Nominatim,
+    /// Photon's `/api` (OpenStreetMap, GeoJSON responses).
+    Photon,
+    /// Addok's `/search/`, the engine of the French Base Adresse Nationale (France only).
+    Addok,
+}
+
+impl GeocoderKind {
+    pub const ALL: [GeocoderKind; 3] = [
+        GeocoderKind::Nominatim,
+        GeocoderKind::Photon,
+        GeocoderKind::Addok,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeocoderKind::Nominatim => "nominatim",
+            GeocoderKind::Photon => "photon",
+            GeocoderKind::Addok => "addok",
+        }
+    }
+}
+
+/// The `[geocoder]` table: an HTTP geocoder that the operator runs or may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeocoderConfig {
+    pub kind: GeocoderKind,
+    /// Base URL; the kind's path (`/search`, `/api`, `/search/`) is appended to it.
+    pub url: url::Url,
+    /// Requests per second, across all sources; may be below 1 (0.5 is one every 2 s).
+    pub requests_per_second: f64,
+    /// Whole-request timeout.
+    pub timeout: std::time::Duration,
+    /// Most addresses asked in one run of one source; the rest wait for the next run.
+    pub max_lookups_per_run: usize,
+    pub headers: Vec<HeaderFromEnv>,
+}
+
+/// Default geocoder rate: the public Nominatim instance allows one request per second.
+pub const DEFAULT_GEOCODER_RATE: f64 = 1.0;
+/// Default most addresses asked per run: at one request per second, about 3 minutes.
+pub const DEFAULT_GEOCODER_LOOKUPS_PER_RUN: usize = 200;
 
 /// One problem found in a sources file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +202,20 @@ struct RawFile {
     settings: RawSettings,
     #[serde(default)]
     source: Vec<toml::Spanned<RawSource>>,
+    geocoder: Option<toml::Spanned<RawGeocoder>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGeocoder {
+    kind: Option<String>,
+    url: Option<String>,
+    requests_per_second: Option<f64>,
+    timeout_seconds: Option<f64>,
+    max_lookups_per_run: Option<usize>,
+    enabled: Option<bool>,
+    #[serde(default)]
+    headers: BTreeMap<String, RawHeader>,
 }
 
 #[derive(Deserialize, Default)]
@@ -158,6 +238,7 @@ struct RawSource {
     country: Option<String>,
     language: Option<String>,
     enabled: Option<bool>,
+    priority: Option<i32>,
     #[serde(default)]
     headers: BTreeMap<String, RawHeader>,
 }
@@ -248,6 +329,17 @@ impl Config {
                 ),
             });
         }
+
+        let geocoder = raw.geocoder.and_then(|spanned| {
+            let line = line_of(text, spanned.span().start);
+            validate_geocoder(spanned.into_inner(), &mut |message| {
+                problems.push(Problem {
+                    line: Some(line),
+                    message,
+                })
+            })
+        });
+
         let settings = Settings {
             horizon_days,
             gazetteer_csv: raw.settings.gazetteer_csv.map(|p| base.join(p)),
@@ -256,6 +348,7 @@ impl Config {
             Ok(Config {
                 settings,
                 sources,
+                geocoder,
                 warnings,
             })
         } else {
@@ -342,26 +435,19 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
         }
         None => None,
     };
-    let mut headers = Vec::new();
-    for (name, header) in raw.headers {
-        match header {
-            RawHeader::FromEnv { env, .. } if !is_env_name(&env) => report(format!(
-                "source {id:?}: header {name:?} has env = {:?}, which is not an environment variable name: write the variable's name (such as \"FEED_TOKEN\") and put the secret in that variable",
-                redact(&env)
-            )),
-            RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
-            RawHeader::Clear(_) => report(format!(
-                "source {id:?}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
-            )),
-            RawHeader::Other(_) => report(format!(
-                "source {id:?}: header {name:?} must be {{ env = \"VARIABLE\" }} with an optional prefix = \"Bearer \""
-            )),
-        }
-    }
+    let headers = headers_from_env(raw.headers, &format!("source {id:?}"), report);
+    let has_workshop = raw
+        .workshop
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty());
 
+    let kind = kind?;
     Some(Source {
+        priority: raw
+            .priority
+            .unwrap_or_else(|| default_priority(kind, has_workshop)),
         name: raw.name.unwrap_or_else(|| id.clone()),
-        kind: kind?,
+        kind,
         location: location.ok()?,
         workshop: raw.workshop.filter(|w| !w.trim().is_empty()),
         schedule: schedule.ok()?,
@@ -372,6 +458,96 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
         enabled: raw.enabled.unwrap_or(true),
         headers,
         id,
+    })
+}
+
+/// Request headers whose values come from environment variables; a value written in clear
+/// is a problem, because secrets must not be written in the file.
+fn headers_from_env(
+    raw: BTreeMap<String, RawHeader>,
+    owner: &str,
+    report: &mut impl FnMut(String),
+) -> Vec<HeaderFromEnv> {
+    let mut headers = Vec::new();
+    for (name, header) in raw {
+        match header {
+            RawHeader::FromEnv { env, .. } if !is_env_name(&env) => report(format!(
+                "{owner}: header {name:?} has env = {:?}, which is not an environment variable name: write the variable's name (such as \"FEED_TOKEN\") and put the secret in that variable",
+                redact(&env)
+            )),
+            RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
+            RawHeader::Clear(_) => report(format!(
+                "{owner}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
+            )),
+            RawHeader::Other(_) => report(format!(
+                "{owner}: header {name:?} must be {{ env = \"VARIABLE\" }} with an optional prefix = \"Bearer \""
+            )),
+        }
+    }
+    headers
+}
+
+/// Validates the `[geocoder]` table; `None` when it is disabled or invalid (the problems
+/// are reported).
+fn validate_geocoder(raw: RawGeocoder, report: &mut impl FnMut(String)) -> Option<GeocoderConfig> {
+    let kind_text = raw.kind.unwrap_or_default();
+    let kind = GeocoderKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind_text.trim());
+    if kind.is_none() {
+        report(format!(
+            "geocoder: unknown or missing kind {kind_text:?}: use one of nominatim, photon, addok"
+        ));
+    }
+    let url = match raw.url.as_deref().map(str::trim) {
+        Some(text) if text.starts_with("https://") || text.starts_with("http://") => {
+            url::Url::parse(text)
+                .map_err(|error| report(format!("geocoder: invalid url {text:?}: {error}")))
+                .ok()
+        }
+        Some(text) => {
+            report(format!(
+                "geocoder: invalid url {text:?}: use the base URL of the service, such as \"http://127.0.0.1:8080\""
+            ));
+            None
+        }
+        None => {
+            report(
+                "geocoder is missing `url`: add url = \"http://127.0.0.1:8080\", the base URL of the service"
+                    .to_owned(),
+            );
+            None
+        }
+    };
+    let requests_per_second = raw.requests_per_second.unwrap_or(DEFAULT_GEOCODER_RATE);
+    if !(requests_per_second.is_finite()
+        && requests_per_second > 0.0
+        && requests_per_second <= 1000.0)
+    {
+        report(format!(
+            "geocoder: invalid requests_per_second {requests_per_second}: use a number above 0 and up to 1000, such as 1"
+        ));
+    }
+    let timeout_seconds = raw.timeout_seconds.unwrap_or(10.0);
+    if !(timeout_seconds.is_finite() && timeout_seconds > 0.0 && timeout_seconds <= 300.0) {
+        report(format!(
+            "geocoder: invalid timeout_seconds {timeout_seconds}: use a number of seconds above 0 and up to 300"
+        ));
+    }
+    let headers = headers_from_env(raw.headers, "geocoder", report);
+
+    if !raw.enabled.unwrap_or(true) {
+        return None;
+    }
+    Some(GeocoderConfig {
+        kind: kind?,
+        url: url?,
+        requests_per_second,
+        timeout: std::time::Duration::from_secs_f64(timeout_seconds.clamp(0.001, 300.0)),
+        max_lookups_per_run: raw
+            .max_lookups_per_run
+            .unwrap_or(DEFAULT_GEOCODER_LOOKUPS_PER_RUN),
+        headers,
     })
 }
 
@@ -692,6 +868,64 @@ kind = "ics"
         let problems = Config::parse(text, Path::new(".")).unwrap_err();
 
         assert!(problems[0].message.contains("unsupported URL scheme"));
+    }
+
+    #[test]
+    fn priority_defaults_by_kind() {
+        let config = Config::parse(VALID, Path::new(".")).unwrap();
+        let text = "[[source]]\nid = \"x\"\nkind = \"tuf\"\nurl = \"x.json\"\n\n[[source]]\nid = \"y\"\nkind = \"ics\"\nurl = \"y.ics\"\npriority = 99\n";
+        let other = Config::parse(text, Path::new(".")).unwrap();
+
+        assert_eq!(config.sources[0].priority, 40, "a family's own feed");
+        assert_eq!(config.sources[1].priority, 20, "a calendar");
+        assert_eq!(other.sources[0].priority, 10, "the incumbent's export");
+        assert_eq!(other.sources[1].priority, 99, "set in the file");
+    }
+
+    #[test]
+    fn geocoder_table_parses() {
+        let text = "[geocoder]\nkind = \"photon\"\nurl = \"http://127.0.0.1:2322\"\nrequests_per_second = 0.5\ntimeout_seconds = 3\nheaders = { X-Key = { env = \"GEOCODER_KEY\" } }\n";
+
+        let geocoder = Config::parse(text, Path::new("."))
+            .unwrap()
+            .geocoder
+            .unwrap();
+
+        assert_eq!(geocoder.kind, GeocoderKind::Photon);
+        assert_eq!(geocoder.url.as_str(), "http://127.0.0.1:2322/");
+        assert_eq!(geocoder.requests_per_second, 0.5);
+        assert_eq!(geocoder.timeout, std::time::Duration::from_secs(3));
+        assert_eq!(
+            geocoder.max_lookups_per_run,
+            DEFAULT_GEOCODER_LOOKUPS_PER_RUN
+        );
+        assert_eq!(geocoder.headers[0].env, "GEOCODER_KEY");
+    }
+
+    #[test]
+    fn geocoder_problems_are_reported() {
+        let text = "\n[geocoder]\nkind = \"google\"\nurl = \"geo.example.org\"\nrequests_per_second = 0\nheaders = { X-Key = \"s3cret\" }\n";
+
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(
+            messages.iter().all(|m| m.starts_with("line 2: geocoder")),
+            "{messages:?}"
+        );
+        assert!(messages[0].contains("unknown or missing kind \"google\""));
+        assert!(messages.iter().any(|m| m.contains("invalid url")));
+        assert!(messages.iter().any(|m| m.contains("requests_per_second")));
+        assert!(messages.iter().any(|m| m.contains("written in clear")));
+    }
+
+    #[test]
+    fn disabled_geocoder_is_none() {
+        let text =
+            "[geocoder]\nkind = \"addok\"\nurl = \"https://addok.example.org\"\nenabled = false\n";
+
+        assert_eq!(Config::parse(text, Path::new(".")).unwrap().geocoder, None);
     }
 
     #[test]

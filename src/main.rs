@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
@@ -60,7 +61,7 @@ enum Command {
     Fetch(FetchArgs),
     /// Search the local index from the terminal, with the same filters as the HTTP API.
     Search(Box<SearchArgs>),
-    /// Work with the sources file.
+    /// Work with the sources file and the sources' data.
     #[command(subcommand)]
     Sources(SourcesCommand),
     /// Work with OpenFresque feeds.
@@ -73,6 +74,17 @@ enum SourcesCommand {
     /// Check a sources file and print every problem with its line and fix; exits with 1 when
     /// the file is invalid.
     Check(SourcesCheckArgs),
+    /// Print the data quality of each source: completeness, placement, rejections, merges.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print JSON (as GET /api/v1/sources/quality) instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -245,6 +257,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Fetch(args) => fetch(args).await,
             Command::Search(args) => search(*args).await,
+            Command::Sources(SourcesCommand::Report(args)) => sources_report(args).await,
             Command::Sources(SourcesCommand::Check(args)) => check_sources(&args),
             Command::Feed(FeedCommand::Validate(args)) => validate_feed(args).await,
         }
@@ -659,6 +672,31 @@ async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         print_results(&results);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sources_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let path = args.data.data_dir.join(multifresque::app::STORE_FILE);
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `multifresque fetch` or `multifresque serve` first",
+            path.display()
+        );
+    }
+    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let store = multifresque::store::Store::open(&path)
+            .with_context(|| format!("cannot open store {}", path.display()))?;
+        Ok(multifresque::quality::report(&store)?)
+    })
+    .await??;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "sources": report }))?
+        );
+    } else {
+        print!("{}", multifresque::quality::render_table(&report));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,9 +16,10 @@ use crate::places::Gazetteer;
 /// (year 0, 9999) that would otherwise sort first or last forever.
 const YEAR_RANGE: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Longest accepted session, in days. Fresque sessions last hours; a multi-week span is a
-/// listing or an export error.
-const MAX_DURATION_DAYS: i64 = 31;
+/// Longest accepted session, in hours: one day, plus the hour a day gains when clocks go
+/// back (an all-day calendar event then lasts 25 hours). Fresque sessions last hours and
+/// trainings a day; anything longer is a festival or programme listing, not a session.
+const MAX_DURATION_HOURS: i64 = 25;
 
 /// What normalization needs besides the draft.
 pub struct Normalizer<'a> {
@@ -92,6 +93,7 @@ impl Normalizer<'_> {
             Status::Scheduled if draft.seats_left == Some(0) => Status::SoldOut,
             status => status,
         };
+        let languages = self.languages(&draft, &title, &description);
         let url = draft.url.and_then(web_link);
         let tickets_url = draft.tickets_url.and_then(web_link).or_else(|| url.clone());
 
@@ -107,7 +109,7 @@ impl Normalizer<'_> {
             time_zone: zone.name().to_owned(),
             attendance,
             audience,
-            languages: self.languages(&draft.languages),
+            languages,
             location,
             capacity: draft.capacity,
             seats_left: draft.seats_left,
@@ -116,6 +118,7 @@ impl Normalizer<'_> {
             updated_at: draft.updated_at,
             source: self.source.id.clone(),
             source_event_id: id,
+            links: Vec::new(),
         })
     }
 
@@ -170,8 +173,11 @@ impl Normalizer<'_> {
             })
     }
 
-    fn languages(&self, declared: &[String]) -> Vec<String> {
-        let mut languages: Vec<String> = declared
+    /// The languages the event declares (its feed's field, else categories that name a
+    /// language); else the one detected from its text; else the source's default language.
+    fn languages(&self, draft: &Draft, title: &str, description: &str) -> Vec<String> {
+        let mut languages: Vec<String> = draft
+            .languages
             .iter()
             .filter_map(|tag| {
                 let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
@@ -179,9 +185,20 @@ impl Normalizer<'_> {
                     .then_some(primary)
             })
             .collect();
+        if languages.is_empty() {
+            languages = draft
+                .categories
+                .iter()
+                .filter_map(|category| crate::language::from_label(category))
+                .map(str::to_owned)
+                .collect();
+        }
         languages.dedup();
         if languages.is_empty() {
-            languages.extend(self.source.language.clone());
+            match crate::language::detect(title, description) {
+                Some(detected) => languages.push(detected.to_owned()),
+                None => languages.extend(self.source.language.clone()),
+            }
         }
         languages
     }
@@ -329,11 +346,11 @@ fn resolve_times(
                 ),
             ));
         }
-        if end - start > Duration::days(MAX_DURATION_DAYS) {
+        if end - start > Duration::hours(MAX_DURATION_HOURS) {
             return Err((
                 "too_long",
                 format!(
-                    "the event lasts more than {MAX_DURATION_DAYS} days ({} to {})",
+                    "the event lasts more than {MAX_DURATION_HOURS} hours ({} to {}): a festival or programme listing, not a session",
                     start.to_rfc3339(),
                     end.to_rfc3339()
                 ),

@@ -22,8 +22,10 @@ use tokio::sync::{Mutex, Semaphore, watch};
 use crate::adapter::{self, Context, Kind};
 use crate::catalog::Catalog;
 use crate::config::{Config, Source};
+use crate::dedup::{self, Priorities};
 use crate::event::{Draft, Event, Rejection};
 use crate::fetch::{self, Fetcher, Response};
+use crate::geocode::Geocoder;
 use crate::index::Index;
 use crate::metrics::Metrics;
 use crate::normalize::{Normalizer, event_id};
@@ -79,6 +81,10 @@ pub struct Aggregator {
     /// Serializes store-and-index updates, so the index commits generations in order.
     apply_lock: Mutex<()>,
     fetch_slots: Semaphore,
+    /// Merge priority of each configured source, for merging duplicates across sources.
+    priorities: std::sync::RwLock<Arc<Priorities>>,
+    /// The optional HTTP geocoder, asked after normalization.
+    geocoder: Option<Arc<Geocoder>>,
 }
 
 /// A whole feed read from every page: drafts, rejections and validators.
@@ -108,6 +114,8 @@ impl Aggregator {
             horizon_days: AtomicU32::new(horizon_days),
             apply_lock: Mutex::new(()),
             fetch_slots: Semaphore::new(CONCURRENT_FETCHES),
+            priorities: std::sync::RwLock::default(),
+            geocoder: None,
         }
     }
 
@@ -117,24 +125,57 @@ impl Aggregator {
         self.fetcher.name_hosts(config);
     }
 
-    /// Rebuilds the index from the store when it is missing or behind.
+    /// Places events at their address with `geocoder` after normalization.
+    pub fn with_geocoder(mut self, geocoder: Option<Arc<Geocoder>>) -> Aggregator {
+        self.geocoder = geocoder;
+        self
+    }
+
+    /// Takes the merge priorities of `config`'s sources (enabled or not, since a disabled
+    /// source keeps its stored events). Events of a source missing from it rank last.
+    pub fn set_priorities(&self, config: &Config) {
+        let priorities: Priorities = config
+            .sources
+            .iter()
+            .map(|source| (source.id.clone(), source.priority))
+            .collect();
+        *self
+            .priorities
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(priorities);
+    }
+
+    fn priorities(&self) -> Arc<Priorities> {
+        self.priorities
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Rebuilds the index from the store when it is missing or behind, or when the merge
+    /// priorities changed since the clusters were recorded.
     ///
     /// # Errors
     ///
     /// Returns an error when the store cannot be read or the index cannot be written.
     pub async fn sync_index(&self, index_was_created: bool) -> anyhow::Result<()> {
+        // A reload may call this while sources run: their updates wait for the rebuild.
+        let _apply = self.apply_lock.lock().await;
         let store = self.store.clone();
         let index = self.index.clone();
+        let priorities = self.priorities();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let generation = store.generation()?;
-            if !index_was_created && index.generation() == Some(generation) {
+            let same_priorities =
+                store.priorities_fingerprint()? == Some(dedup::fingerprint(&priorities));
+            if !index_was_created && index.generation() == Some(generation) && same_priorities {
                 return Ok(());
             }
             let started = Instant::now();
-            let events = store.all_searchable_events()?;
-            let count = index.rebuild(events, generation)?;
+            let synced = dedup::rebuild(&store, &index, &priorities, generation)?;
             tracing::info!(
-                events = count,
+                events = synced.documents,
+                merged = synced.merged_events,
                 generation,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "rebuilt index from store"
@@ -393,29 +434,50 @@ impl Aggregator {
         at: chrono::DateTime<Utc>,
         started: Instant,
     ) -> anyhow::Result<RunOutcome> {
-        let (events, rejections) = {
+        let (mut events, rejections) = {
             let source = source.clone();
             let catalog = self.catalog.clone();
             let gazetteer = self.gazetteer.clone();
             tokio::task::spawn_blocking(move || {
-                normalize_all(&source, &catalog, &gazetteer, read.drafts, read.rejections)
+                let (events, mut rejections) =
+                    normalize_all(&source, &catalog, &gazetteer, read.drafts, read.rejections);
+                let (events, duplicates) = dedup::within_source(events);
+                rejections.extend(duplicates);
+                (events, rejections)
             })
             .await?
         };
         let kept = events.len();
         let rejected = rejections.len();
+        // A duplicate of another entry is not kept in its last good version: the session
+        // stays listed through the entry that was kept.
         let rejected_ids: Vec<String> = rejections
             .iter()
+            .filter(|rejection| rejection.reason != dedup::DUPLICATE_EVENT)
             .filter_map(|rejection| rejection.event_id.as_deref())
             .map(|id| event_id(&source.id, id))
             .collect();
+        let mut validators = read.validators;
+        if let Some(geocoder) = &self.geocoder {
+            let placed = geocoder.place(&source.id, &mut events).await;
+            if placed.pending > 0 {
+                // Forgetting the validators makes the next run read the feed again even if
+                // it has not changed, so the addresses left out now are asked then.
+                validators = Validators::default();
+            }
+            tracing::info!(
+                source = %source.id, candidates = placed.candidates, cached = placed.cached,
+                requested = placed.requested, at_address = placed.at_address,
+                at_city = placed.at_city, pending = placed.pending, "geocoded addresses"
+            );
+        }
 
         let _apply = self.apply_lock.lock().await;
         let store = self.store.clone();
         let index = self.index.clone();
         let id = source.id.clone();
         let http_status = read.http_status;
-        let validators = read.validators;
+        let priorities = self.priorities();
         let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Applied>> {
             let searchable_before = store.searchable_events(&id)?.len();
             if events.is_empty() && searchable_before > 0 {
@@ -433,7 +495,7 @@ impl Aggregator {
             };
             let applied = store.record(&id, record)?;
             if applied.changed() {
-                index.replace_source(&id, &store.searchable_events(&id)?, applied.generation)?;
+                dedup::sync_source(&store, &index, &priorities, &id, applied.generation)?;
             }
             Ok(Some(applied))
         })
@@ -455,6 +517,7 @@ impl Aggregator {
         config: &Config,
         mut on_done: impl FnMut(&SourceRun),
     ) -> Vec<SourceRun> {
+        self.set_priorities(config);
         let mut tasks = tokio::task::JoinSet::new();
         for source in config.enabled_sources() {
             let aggregator = self.clone();
@@ -486,10 +549,11 @@ impl Aggregator {
         let store = self.store.clone();
         let index = self.index.clone();
         let id = source_id.to_owned();
+        let priorities = self.priorities();
         tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
             let applied = store.retire_source(&id, Utc::now())?;
             if applied.changed() {
-                index.replace_source(&id, &[], applied.generation)?;
+                dedup::sync_source(&store, &index, &priorities, &id, applied.generation)?;
             }
             Ok(applied.withdrawn)
         })

@@ -57,6 +57,22 @@ CREATE INDEX events_by_start ON events (start_utc, id);
 CREATE INDEX events_by_change ON events (changed_at);
 INSERT INTO meta (key, value) VALUES ('changed_at_ms', 0);
 ",
+    r"
+CREATE TABLE clusters (
+    event_id TEXT PRIMARY KEY,
+    cluster_id TEXT NOT NULL
+);
+CREATE INDEX clusters_by_cluster ON clusters (cluster_id);
+CREATE TABLE geocode_cache (
+    provider TEXT NOT NULL,
+    query TEXT NOT NULL,
+    latitude REAL,
+    longitude REAL,
+    precision TEXT,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (provider, query)
+);
+",
 ];
 
 /// Rejections kept per source for the status page; the count is always exact.
@@ -668,5 +684,9 @@ fn replace_events(
     Ok(applied)
 }
 
+mod clusters;
+mod geocache;
 #[cfg(test)]
 mod tests;
+
+pub use geocache::CachedGeocode;

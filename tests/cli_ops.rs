@@ -160,7 +160,8 @@ fn serve_reloads_sources_on_sighup() {
     feeds.set(
         "b.json",
         Behaviour::Serve(feed(
-            vec![event("b1", "Fresque Bravo", 5, "Lyon", 45.76, 4.83)],
+            // Another venue: at the same time and place, it would be the same session as a1.
+            vec![event("b1", "Fresque Bravo", 5, "Lyon", 45.74, 4.86)],
             None,
         )),
     );

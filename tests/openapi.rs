@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/trouver-une-fresque"),
     ("get", "/api/v1/sources"),
     ("get", "/api/v1/sources/{id}"),
+    ("get", "/api/v1/sources/quality"),
     ("post", "/api/v1/sources/{id}/refresh"),
 ];
 

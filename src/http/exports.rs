@@ -201,6 +201,7 @@ async fn feed(
     };
 
     let store = state.store.clone();
+    let index = state.index.clone();
     let limit = query.limit;
     let scan = FeedScan {
         after,
@@ -210,9 +211,21 @@ async fn feed(
         limit: limit.max(100),
     };
     let filter = query.clone();
-    let mut page =
-        blocking(move || collect_page(&store, scan, limit + 1, &filter, text_matches.as_ref()))
-            .await?;
+    let mut page = blocking(move || {
+        let merged = Merged {
+            index: &index,
+            clusters: store.clusters()?,
+        };
+        collect_page(
+            &store,
+            scan,
+            limit + 1,
+            &filter,
+            text_matches.as_ref(),
+            &merged,
+        )
+    })
+    .await?;
 
     let next = if page.len() > limit {
         page.truncate(limit);
@@ -235,6 +248,40 @@ async fn feed(
     Ok((data_headers(&state), Json(body)).into_response())
 }
 
+/// The sessions that several sources list, so the feed publishes each once, merged, as
+/// search does.
+struct Merged<'a> {
+    index: &'a crate::index::Index,
+    clusters: crate::dedup::Clusters,
+}
+
+impl Merged<'_> {
+    /// Replaces a current event by the merged session it leads, or returns `false` when
+    /// another source's event leads its session and this one must be left out. Withdrawn
+    /// events stay as they are, so followers withdraw them too.
+    fn apply(&self, row: &mut FeedEvent) -> Result<bool, FeedError> {
+        if row.withdrawn_at.is_some() {
+            return Ok(true);
+        }
+        if self.clusters.cluster_of(&row.event.id) != row.event.id {
+            return Ok(false);
+        }
+        if let Some(merged) = self.index.event(&row.event.id)? {
+            row.event = merged;
+        }
+        Ok(true)
+    }
+}
+
+/// Why a feed page could not be read.
+#[derive(Debug, thiserror::Error)]
+enum FeedError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+}
+
 /// Reads events from the store in feed order until `wanted` pass the filters.
 fn collect_page(
     store: &crate::store::Store,
@@ -242,13 +289,17 @@ fn collect_page(
     wanted: usize,
     query: &SearchQuery,
     text_matches: Option<&HashSet<String>>,
-) -> Result<Vec<FeedEvent>, crate::store::StoreError> {
+    merged: &Merged<'_>,
+) -> Result<Vec<FeedEvent>, FeedError> {
     let mut page = Vec::new();
     loop {
         let rows = store.feed_events(&scan)?;
         let exhausted = rows.len() < scan.limit;
         scan.after = rows.last().map(|row| row.key.clone()).or(scan.after);
-        for row in rows {
+        for mut row in rows {
+            if !merged.apply(&mut row)? {
+                continue;
+            }
             let searchable = row.withdrawn_at.is_none() && row.event.is_searchable();
             let text_ok = match text_matches {
                 None => true,

@@ -4,10 +4,12 @@
 
 mod caching;
 mod error;
+mod events;
 mod exports;
 mod observe;
 mod openapi;
 pub mod params;
+mod quality;
 pub mod rate_limit;
 mod sources;
 
@@ -38,7 +40,7 @@ use crate::metrics::Metrics;
 use crate::places::{self, Gazetteer, Place};
 use crate::scheduler::live::Live;
 use crate::search::SearchResults;
-use crate::store::{Store, StoredEvent};
+use crate::store::Store;
 
 /// Longest time a request may take before the server answers 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events/{id}", get(get_event))
         .route("/api/v1/workshops", get(list_workshops))
         .route("/api/v1/places", get(suggest_places))
+        .merge(quality::routes())
         .layer(axum::middleware::map_response(cache_success))
         .layer(
             CorsLayer::new()
@@ -175,13 +178,13 @@ async fn search_events(
 async fn get_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<StoredEvent>, ApiError> {
+) -> Result<Json<events::ServedEvent>, ApiError> {
     if id.len() > 256 {
         return Err(ApiError::not_found("no event with this id".to_owned()));
     }
-    let store = state.store.clone();
+    let (store, index) = (state.store.clone(), state.index.clone());
     let lookup = id.clone();
-    blocking(move || store.event(&lookup))
+    blocking(move || events::served_event(&store, &index, &lookup))
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))

@@ -83,6 +83,7 @@ fn build(spec: Spec) -> Event {
         updated_at: None,
         source: "alpha".to_owned(),
         source_event_id: spec.id.to_owned(),
+        links: Vec::new(),
     }
 }
 

@@ -255,6 +255,12 @@ impl Live {
         self.aggregator
             .set_horizon_days(config.settings.horizon_days);
         self.aggregator.name_hosts(&config);
+        self.aggregator.set_priorities(&config);
+        // New merge priorities change which source's fields win: the merged events are
+        // rebuilt when the priorities differ from those the clusters were recorded with.
+        if let Err(error) = self.aggregator.sync_index(false).await {
+            tracing::error!(error = %format!("{error:#}"), "cannot apply the new merge priorities");
+        }
         let config = Arc::new(config);
         let (report, retired) = {
             let mut state = self.lock();

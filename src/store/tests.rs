@@ -23,6 +23,7 @@ fn event(source: &str, id: &str, title: &str) -> Event {
         updated_at: None,
         source: source.to_owned(),
         source_event_id: id.to_owned(),
+        links: Vec::new(),
     }
 }
 
