@@ -62,6 +62,13 @@ fn feed_ids(source: &str, generation: usize) -> BTreeSet<String> {
 
 fn feed_body(source: &str, generation: usize) -> String {
     let start = Utc::now() + chrono::Duration::days(30);
+    // Each source in its own city, so that no session is listed by two sources and merged:
+    // the index then holds exactly the store's searchable events.
+    let (city, latitude, longitude) = match source {
+        "alpha" => ("Lyon", 45.76, 4.83),
+        "beta" => ("Paris", 48.86, 2.35),
+        _ => ("Marseille", 43.30, 5.37),
+    };
     let events: Vec<Value> = feed_ids(source, generation)
         .iter()
         .enumerate()
@@ -77,7 +84,7 @@ fn feed_body(source: &str, generation: usize) -> String {
                 "end": (begins + chrono::Duration::hours(3)).to_rfc3339(),
                 "time_zone": "Europe/Paris",
                 "attendance": "in_person",
-                "location": {"city": "Lyon", "country": "FR", "latitude": 45.76, "longitude": 4.83},
+                "location": {"city": city, "country": "FR", "latitude": latitude, "longitude": longitude},
             })
         })
         .collect();
