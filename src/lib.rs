@@ -3,7 +3,7 @@
 //!
 //! The modules follow the data flow, each depending only on those before it:
 //! `config` → `scheduler` → `fetch` → `adapter` → `normalize` → `store` → `index` →
-//! `search` → `http`. `event`, `catalog` and `places` are the shared vocabulary.
+//! `search` → `http` → `web`. `event`, `catalog` and `places` are the shared vocabulary.
 
 pub mod adapter;
 pub mod app;
@@ -18,6 +18,7 @@ pub mod places;
 pub mod scheduler;
 pub mod search;
 pub mod store;
+pub mod web;
 
 pub use catalog::Catalog;
 pub use event::{Draft, Event};

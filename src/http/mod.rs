@@ -12,7 +12,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -71,9 +71,9 @@ pub fn router(state: AppState) -> Router {
         );
 
     Router::new()
-        .route("/", get(home))
         .route("/healthz", get(health))
         .merge(api)
+        .merge(crate::web::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new())
@@ -203,10 +203,6 @@ async fn health(State(state): State<AppState>) -> Response {
         time: Utc::now(),
     };
     ([(header::CACHE_CONTROL, "no-store")], Json(health)).into_response()
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
 }
 
 async fn not_found() -> ApiError {
