@@ -48,7 +48,7 @@ pub async fn event_page(
         page_url.as_deref(),
         parameters.hl.is_some(),
     );
-    Ok((page_headers(PAGE_CSP), Html(markup.into_string())).into_response())
+    Ok((page_headers(PAGE_CSP, lang), Html(markup.into_string())).into_response())
 }
 
 pub async fn event_ics(
@@ -424,7 +424,7 @@ fn not_found(lang: Lang) -> Response {
     });
     (
         StatusCode::NOT_FOUND,
-        page_headers(PAGE_CSP),
+        page_headers(PAGE_CSP, lang),
         Html(markup.into_string()),
     )
         .into_response()

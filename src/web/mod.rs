@@ -64,7 +64,7 @@ fn interface_language(hl: Option<&str>, headers: &HeaderMap) -> Lang {
 }
 
 /// Headers every HTML page carries: its policy, caching and the headers it varies on.
-fn page_headers(csp: &'static str) -> [(header::HeaderName, HeaderValue); 6] {
+fn page_headers(csp: &'static str, lang: Lang) -> [(header::HeaderName, HeaderValue); 6] {
     [
         (
             header::CONTENT_SECURITY_POLICY,
@@ -85,7 +85,7 @@ fn page_headers(csp: &'static str) -> [(header::HeaderName, HeaderValue); 6] {
         (header::VARY, HeaderValue::from_static("Accept-Language")),
         (
             header::CONTENT_LANGUAGE,
-            HeaderValue::from_static("fr, en, de, es"),
+            HeaderValue::from_static(lang.code()),
         ),
     ]
 }

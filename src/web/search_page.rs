@@ -63,7 +63,7 @@ pub async fn search_page(
         Outcome::Invalid(_) => StatusCode::BAD_REQUEST,
     };
     let markup = render(&state.catalog, lang, &query, &outcome);
-    (status, page_headers(PAGE_CSP), Html(markup.into_string())).into_response()
+    (status, page_headers(PAGE_CSP, lang), Html(markup.into_string())).into_response()
 }
 
 async fn run(state: &AppState, search: EventSearch) -> Result<Outcome, ApiError> {
@@ -97,6 +97,8 @@ fn render(catalog: &Catalog, lang: Lang, query: &PageQuery, outcome: &Outcome) -
         h1 class="page-title" { (texts.search_title) }
         p class="intro" { (texts.search_intro) }
         (form(catalog, lang, query))
+        // The script announces the new count here after a live update.
+        div id="live-status" class="visually-hidden" role="status" {}
         (results_region(catalog, lang, query, outcome))
         script src=(assets::url("search.js")) defer {}
     };
@@ -105,9 +107,7 @@ fn render(catalog: &Catalog, lang: Lang, query: &PageQuery, outcome: &Outcome) -
         title: &title,
         query_without_hl: &query.with(&[("hl", None)]),
         path: "/",
-        head: html! {
-            link rel="preload" href=(assets::url("leaflet/leaflet.css")) as="style" data-leaflet-css;
-        },
+        head: html! {},
         body,
     })
 }
@@ -273,7 +273,7 @@ fn workshop_choice(catalog: &Catalog, lang: Lang, query: &PageQuery) -> Markup {
     html! {
         details class="workshops" {
             summary {
-                span class="summary-label" { (texts.workshop_label) " : " }
+                span class="summary-label" { (texts.workshop_label) (texts.colon) }
                 span class="summary-value" { (summary) }
             }
             fieldset {
@@ -323,7 +323,7 @@ fn results_region(catalog: &Catalog, lang: Lang, query: &PageQuery, outcome: &Ou
                     div class="notice error" role="alert" { (error_message(texts, error)) }
                 }
                 Outcome::Found { results, place, offset, limit } => {
-                    div class="results-summary" aria-live="polite" {
+                    div class="results-summary" {
                         h2 id="results-heading" { (texts.result_count(results.total)) }
                         @if let Some(place) = place {
                             p class="place-line" { (texts.around) " " strong { (place_label(place)) }
@@ -338,13 +338,17 @@ fn results_region(catalog: &Catalog, lang: Lang, query: &PageQuery, outcome: &Ou
                     @if results.total == 0 {
                         p class="notice" { (texts.no_results_hint) }
                     } @else {
-                        (map_block(lang, &results.events))
-                        ol class="results" start=(offset + 1) {
-                            @for hit in &results.events {
-                                li { (result_card(catalog, lang, hit)) }
+                        div class="results-layout" {
+                            (map_block(lang, &results.events))
+                            div class="results-list" {
+                                ol class="results" start=(offset + 1) {
+                                    @for hit in &results.events {
+                                        li { (result_card(catalog, lang, hit)) }
+                                    }
+                                }
+                                (pagination(texts, query, results.total, *offset, *limit))
                             }
                         }
-                        (pagination(texts, query, results.total, *offset, *limit))
                     }
                 }
             }
@@ -420,7 +424,7 @@ fn result_card(catalog: &Catalog, lang: Lang, hit: &Hit) -> Markup {
                     @if event.status != Status::SoldOut && event.seats_left != Some(0) {
                         a class="button book" href=(tickets) rel="noopener noreferrer external" target="_blank" {
                             (texts.book)
-                            span class="visually-hidden" { " : " (event.title) }
+                            span class="visually-hidden" { (texts.colon) (event.title) }
                         }
                     }
                 }

@@ -58,7 +58,7 @@ pub async fn widget_frame(
     let markup = render(&state, lang, &query, results.as_ref().ok());
     (
         status,
-        page_headers(WIDGET_FRAME_CSP),
+        page_headers(WIDGET_FRAME_CSP, lang),
         Html(markup.into_string()),
     )
         .into_response()
@@ -146,7 +146,7 @@ fn render(
                                             " "
                                             a class="mf-book" href=(tickets) target="_blank" rel="noopener noreferrer" {
                                                 (texts.book)
-                                                span class="mf-hidden" { " : " (event.title) " (" (texts.long_date(&local_start(event))) ")" }
+                                                span class="mf-hidden" { (texts.colon) (event.title) " (" (texts.long_date(&local_start(event))) ")" }
                                             }
                                         }
                                     }
