@@ -29,10 +29,17 @@ fn missing_tools() -> Option<String> {
     if !Path::new(&chromium).exists() {
         return Some(format!("{chromium} (apt-get install chromium)"));
     }
-    if !browser_tests_dir().join("node_modules/playwright-core").exists() {
+    if !browser_tests_dir()
+        .join("node_modules/playwright-core")
+        .exists()
+    {
         return Some("tests/browser/node_modules (npm ci in tests/browser)".to_owned());
     }
-    if std::process::Command::new("node").arg("--version").output().is_err() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         return Some("node".to_owned());
     }
     None
@@ -56,7 +63,14 @@ fn sessions() -> Vec<Value> {
             }),
         ),
         with(
-            event("croix-rousse", "Fresque du Climat – Croix-Rousse", 3, "Lyon", 45.7741, 4.8320),
+            event(
+                "croix-rousse",
+                "Fresque du Climat – Croix-Rousse",
+                3,
+                "Lyon",
+                45.7741,
+                4.8320,
+            ),
             json!({
                 "tickets_url": "https://tickets.example.org/croix-rousse",
                 "seats_left": 5,
@@ -64,11 +78,25 @@ fn sessions() -> Vec<Value> {
             }),
         ),
         with(
-            event("paris-11", "Fresque du Climat – Paris 11e", 4, "Paris", 48.8590, 2.3800),
+            event(
+                "paris-11",
+                "Fresque du Climat – Paris 11e",
+                4,
+                "Paris",
+                48.8590,
+                2.3800,
+            ),
             json!({"tickets_url": "https://tickets.example.org/paris-11"}),
         ),
         with(
-            event("villeurbanne", "Fresque du Numérique à Villeurbanne", 5, "Villeurbanne", 45.7719, 4.8902),
+            event(
+                "villeurbanne",
+                "Fresque du Numérique à Villeurbanne",
+                5,
+                "Villeurbanne",
+                45.7719,
+                4.8902,
+            ),
             json!({"workshop": "FresqueNumerique", "seats_left": 0,
                    "tickets_url": "https://tickets.example.org/villeurbanne"}),
         ),

@@ -63,7 +63,12 @@ pub async fn search_page(
         Outcome::Invalid(_) => StatusCode::BAD_REQUEST,
     };
     let markup = render(&state.catalog, lang, &query, &outcome);
-    (status, page_headers(PAGE_CSP, lang), Html(markup.into_string())).into_response()
+    (
+        status,
+        page_headers(PAGE_CSP, lang),
+        Html(markup.into_string()),
+    )
+        .into_response()
 }
 
 async fn run(state: &AppState, search: EventSearch) -> Result<Outcome, ApiError> {

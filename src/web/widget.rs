@@ -109,12 +109,13 @@ fn render(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
-                title { "multifresque" }
+                title { (texts.widget_title) " · multifresque" }
                 link rel="stylesheet" href=(assets::url("widget-frame.css"));
                 link rel="stylesheet" href=(theme_url);
             }
             body class="mf-widget" {
                 main {
+                    h1 class="mf-heading" { (texts.widget_title) }
                     @match results {
                         None => p class="mf-empty" { (texts.invalid_filter) },
                         Some(results) if results.events.is_empty() => p class="mf-empty" { (texts.widget_none) },
