@@ -303,7 +303,7 @@ async fn widget_frame_may_be_framed_and_themed() {
     let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(policy.contains("frame-ancestors *"), "{policy}");
     assert!(
-        policy.contains("script-src") == false,
+        !policy.contains("script-src"),
         "the iframe page runs no script: {policy}"
     );
     assert_eq!(

@@ -30,7 +30,8 @@ const EVENT_LANGUAGES: [&str; 4] = ["fr", "en", "de", "es"];
 enum Outcome {
     Found {
         results: SearchResults,
-        place: Option<Place>,
+        // Boxed: a place is much larger than the error variant.
+        place: Option<Box<Place>>,
         offset: usize,
         limit: usize,
     },
@@ -78,7 +79,7 @@ async fn run(state: &AppState, search: EventSearch) -> Result<Outcome, ApiError>
     let results = super::blocking(move || index.search(&query)).await?;
     Ok(Outcome::Found {
         results,
-        place,
+        place: place.map(Box::new),
         offset,
         limit,
     })
