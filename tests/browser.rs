@@ -23,7 +23,7 @@ fn browser_tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
-/// What is missing to run the browser tests, if anything.
+/// Names the tool missing to run the browser tests, if any.
 fn missing_tools() -> Option<String> {
     let chromium = std::env::var("MULTIFRESQUE_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() {
@@ -132,7 +132,7 @@ async fn pages_and_widget_in_chromium() {
         "hostile_id": "browser-test~xss-1",
     });
     let base = service.base.clone();
-    // The server answers on this runtime's threads while node waits on a blocking one.
+    // The server runs on this runtime's threads while node waits on a blocking one.
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg(browser_tests_dir().join("run.mjs"))

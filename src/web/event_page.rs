@@ -20,7 +20,8 @@ use crate::event::{Attendance, Audience, Event, Price, Status};
 use crate::http::{ApiError, AppState};
 use crate::store::StoredEvent;
 
-/// Longest id looked up; longer ones cannot exist and are not sent to the store.
+/// Maximum id length looked up, in bytes: longer ids cannot exist, so they never reach the
+/// store.
 const MAX_ID_BYTES: usize = 256;
 
 #[derive(Deserialize)]
@@ -105,8 +106,8 @@ async fn find(state: &AppState, id: String) -> Result<Option<StoredEvent>, ApiEr
 /// `scheme://host` of this site as the browser reached it, for absolute links in JSON-LD
 /// and calendar files. `None` when the `Host` header is missing or malformed.
 ///
-/// NOTE: the scheme is `https` only when a proxy says so with `X-Forwarded-Proto`; the
-/// server itself speaks plain HTTP.
+/// NOTE: the scheme is `https` only when a proxy sets `X-Forwarded-Proto: https`, because
+/// the server itself serves plain HTTP.
 fn origin(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let well_formed = !host.is_empty()
@@ -211,7 +212,7 @@ fn render(
     })
 }
 
-/// The definition list of when, where, languages, price and seats.
+/// Renders the definition list of when, where, languages, price and seats.
 fn facts(texts: &Texts, event: &Event) -> Markup {
     let location = &event.location;
     let city_line = [location.postal_code.as_deref(), location.city.as_deref()]
@@ -277,7 +278,7 @@ fn price_text(texts: &Texts, price: &Price) -> String {
     format!("{amount} {currency}").trim().to_owned()
 }
 
-/// The schema.org `Event` that search engines read. Every string goes through
+/// Builds the schema.org `Event` that search engines read. Every string goes through
 /// `serde_json`, and [`json_for_script`] escapes what could end the `<script>` element.
 fn json_ld(state: &AppState, event: &Event, page_url: Option<&str>) -> Value {
     let schema = |name: &str| format!("https://schema.org/{name}");

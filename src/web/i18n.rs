@@ -20,7 +20,7 @@ impl Lang {
     /// Every interface language, French first because it is the default.
     pub const ALL: [Lang; 4] = [Lang::Fr, Lang::En, Lang::De, Lang::Es];
 
-    /// The ISO 639-1 code, as used in `hl=` and `<html lang>`.
+    /// Returns the ISO 639-1 code, as used in `hl=` and `<html lang>`.
     pub fn code(self) -> &'static str {
         match self {
             Lang::Fr => "fr",
@@ -30,7 +30,7 @@ impl Lang {
         }
     }
 
-    /// The language's own name, for the language switch.
+    /// Returns the language's own name, for the language switch.
     pub fn native_name(self) -> &'static str {
         match self {
             Lang::Fr => "Français",
@@ -174,7 +174,7 @@ pub struct Texts {
     language_names: &'static [(&'static str, &'static str)],
 }
 
-/// How a language orders weekday, day, month and year.
+/// The order of weekday, day, month and year in a language.
 #[derive(Clone, Copy)]
 enum DatePattern {
     /// "mardi 15 décembre 2026", "Tuesday 15 December 2026".
@@ -234,7 +234,7 @@ impl Texts {
         self.counts.distance.replace("{d}", &self.decimal(km))
     }
 
-    /// A number with one decimal at most, with the language's decimal mark.
+    /// Formats a number with one decimal at most and the language's decimal mark.
     pub fn decimal(&self, value: f64) -> String {
         let text = if value >= 100.0 || value.fract() == 0.0 {
             format!("{value:.0}")
@@ -248,12 +248,12 @@ impl Texts {
         }
     }
 
-    /// An integer with thin grouping left out: counts here stay small enough to read.
+    /// Formats an integer without digit grouping, because counts here stay small.
     pub fn integer(&self, value: u64) -> String {
         value.to_string()
     }
 
-    /// The long date of an instant in its own offset: "mardi 15 décembre 2026".
+    /// Formats the long date of an instant in its own offset: "mardi 15 décembre 2026".
     pub fn long_date(&self, at: &DateTime<FixedOffset>) -> String {
         let weekday = self.weekdays[at.weekday().num_days_from_monday() as usize];
         let month = self.months[at.month0() as usize];
@@ -313,7 +313,7 @@ impl Texts {
         }
     }
 
-    /// A short label for a status other than scheduled.
+    /// Returns a short label for a status other than scheduled.
     pub fn status(&self, status: Status) -> Option<&'static str> {
         match status {
             Status::Scheduled => None,
@@ -323,7 +323,8 @@ impl Texts {
         }
     }
 
-    /// The name of an event language in this interface language, or its code when unknown.
+    /// Returns the name of an event language in this interface language, or its code when
+    /// unknown.
     pub fn language_name<'a>(&self, code: &'a str) -> &'a str {
         match self.language_names.iter().find(|(known, _)| *known == code) {
             Some((_, name)) => name,
@@ -331,7 +332,7 @@ impl Texts {
         }
     }
 
-    /// The event languages offered in the search form, with their names.
+    /// Returns the event languages offered in the search form, with their names.
     pub fn event_languages(&self) -> &'static [(&'static str, &'static str)] {
         self.language_names
     }
@@ -401,7 +402,7 @@ pub static FR: Texts = Texts {
     languages: "Langues",
     price: "Prix",
     free: "Gratuit",
-    seats: "Places",
+    seats: "Places au total",
     add_to_calendar: "Ajouter à mon agenda (.ics)",
     open_street_map: "Voir sur OpenStreetMap",
     description: "Description",
@@ -521,7 +522,7 @@ pub static EN: Texts = Texts {
     languages: "Languages",
     price: "Price",
     free: "Free",
-    seats: "Seats",
+    seats: "Capacity",
     add_to_calendar: "Add to my calendar (.ics)",
     open_street_map: "View on OpenStreetMap",
     description: "Description",
@@ -647,7 +648,7 @@ pub static DE: Texts = Texts {
     languages: "Sprachen",
     price: "Preis",
     free: "Kostenlos",
-    seats: "Plätze",
+    seats: "Plätze insgesamt",
     add_to_calendar: "Zu meinem Kalender hinzufügen (.ics)",
     open_street_map: "Auf OpenStreetMap ansehen",
     description: "Beschreibung",
@@ -773,7 +774,7 @@ pub static ES: Texts = Texts {
     languages: "Idiomas",
     price: "Precio",
     free: "Gratis",
-    seats: "Plazas",
+    seats: "Plazas en total",
     add_to_calendar: "Añadir a mi calendario (.ics)",
     open_street_map: "Ver en OpenStreetMap",
     description: "Descripción",
@@ -879,7 +880,7 @@ mod tests {
     }
 
     #[test]
-    fn session_time_spells_out_an_end_on_another_day() {
+    fn session_time_with_next_day_end() {
         let start = DateTime::parse_from_rfc3339("2027-06-05T20:00:00+02:00").unwrap();
         let end = DateTime::parse_from_rfc3339("2027-06-06T01:00:00+02:00").unwrap();
 

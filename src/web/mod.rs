@@ -36,10 +36,11 @@ const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self';
 const WIDGET_FRAME_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     form-action 'none'; base-uri 'none'; frame-ancestors *";
 
-/// How long browsers and caches may reuse a page, in seconds: as long as a search answer.
+/// Cache lifetime of a page, in seconds: the same as a search API response.
 const PAGE_CACHE_CONTROL: &str = "public, max-age=60";
 
-/// The routes of the pages, the widget and the static assets, merged by `http::router`.
+/// Builds the routes of the pages, the widget and the static assets, which
+/// `http::router` merges.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(search_page::search_page))
@@ -51,8 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/static/{*path}", get(assets::static_asset))
 }
 
-/// The interface language: `hl` when it names a supported language, else the browser's
-/// preference, else French.
+/// Chooses the interface language: `hl` when it names a supported language, else the
+/// browser's preference, else French.
 fn interface_language(hl: Option<&str>, headers: &HeaderMap) -> Lang {
     hl.and_then(Lang::parse).unwrap_or_else(|| {
         Lang::negotiate(
@@ -101,8 +102,8 @@ async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
     }
 }
 
-/// The path of an event's page. Event ids are URL-safe by construction; encoding them
-/// anyway keeps a link correct whatever a future id contains.
+/// Returns the path of an event's page. Event ids are URL-safe by construction, but
+/// encoding them anyway keeps a link correct whatever a future id contains.
 pub fn event_path(id: &str) -> String {
     format!("/evenements/{}", encode_path_segment(id))
 }

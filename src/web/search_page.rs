@@ -26,7 +26,7 @@ const RADIUS_CHOICES: [u32; 5] = [10, 25, 50, 100, 250];
 /// Event languages offered by the form.
 const EVENT_LANGUAGES: [&str; 4] = ["fr", "en", "de", "es"];
 
-/// What the search found, or why it could not run.
+/// The search's results, or the reason it could not run.
 enum Outcome {
     Found {
         results: SearchResults,
@@ -223,8 +223,8 @@ fn form(catalog: &Catalog, lang: Lang, query: &PageQuery) -> Markup {
     }
 }
 
-/// A date input's value: the date part of what the URL holds, since `<input type=date>`
-/// shows nothing for a date-time.
+/// Returns the date part of a URL value, because `<input type=date>` shows nothing for a
+/// date-time.
 fn date_value(value: Option<&str>) -> &str {
     value.map_or("", |v| v.get(..10).unwrap_or(v))
 }
@@ -251,7 +251,7 @@ fn radius_select(texts: &Texts, current: Option<&str>) -> Markup {
     }
 }
 
-/// The workshop families as checkboxes, folded away until opened.
+/// Renders the workshop families as checkboxes, folded away until opened.
 fn workshop_choice(catalog: &Catalog, lang: Lang, query: &PageQuery) -> Markup {
     let texts = lang.texts();
     let chosen = query.values("workshop");
@@ -298,7 +298,7 @@ fn workshop_choice(catalog: &Catalog, lang: Lang, query: &PageQuery) -> Markup {
     }
 }
 
-/// A name folded for alphabetical order: lower case, accents removed, so "Écologie"
+/// Folds a name for alphabetical order (lower case, accents removed), so "Écologie"
 /// sorts among the E.
 fn sort_key(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
@@ -310,7 +310,8 @@ fn sort_key(name: &str) -> String {
         .collect()
 }
 
-/// A family's name in the interface language: French for French, English otherwise.
+/// Returns a family's name in the interface language: French for French, English
+/// otherwise.
 pub fn family_name(catalog: &Catalog, lang: Lang, code: &str) -> String {
     match catalog.get(code) {
         Some(workshop) if lang == Lang::Fr => workshop.name_fr.clone(),
@@ -362,7 +363,7 @@ fn results_region(catalog: &Catalog, lang: Lang, query: &PageQuery, outcome: &Ou
     }
 }
 
-/// A localized sentence for a rejected parameter, naming the form field.
+/// Writes a localized sentence for a rejected parameter, naming the form field.
 fn error_message(texts: &Texts, error: &ApiError) -> String {
     if error.code == "unknown_place" {
         return texts.unknown_place.to_owned();
@@ -393,7 +394,7 @@ fn place_label(place: &Place) -> String {
     }
 }
 
-/// One result: when, what, where, how many seats, and the ticket link.
+/// Renders one result: when, what, where, how many seats, and the ticket link.
 fn result_card(catalog: &Catalog, lang: Lang, hit: &Hit) -> Markup {
     let texts = lang.texts();
     let event = &hit.event;
@@ -470,7 +471,7 @@ pub fn availability(texts: &Texts, event: &Event) -> Markup {
 }
 
 /// The map: an empty box and the points as JSON, which the script draws with Leaflet when
-/// it runs and the tiles load. Without either, the list above stays the whole answer.
+/// it runs and the tiles load. Without either, the list is still complete.
 fn map_block(lang: Lang, hits: &[Hit]) -> Markup {
     let texts = lang.texts();
     let points: Vec<serde_json::Value> = hits
@@ -509,7 +510,7 @@ fn map_block(lang: Lang, hits: &[Hit]) -> Markup {
     }
 }
 
-/// The start in the event's own zone, for dates shown on their own.
+/// Converts the start into the event's own zone, for dates shown on their own.
 pub fn local_start(event: &Event) -> chrono::DateTime<chrono::FixedOffset> {
     match event.time_zone.parse::<chrono_tz::Tz>() {
         Ok(zone) => event.start.with_timezone(&zone).fixed_offset(),

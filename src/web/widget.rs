@@ -171,7 +171,7 @@ fn is_colour(value: &str) -> bool {
         .is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// A stylesheet setting the widget's colour properties from `accent`, `background` and
+/// Serves a stylesheet setting the widget's colour properties from `accent`, `background` and
 /// `text`; values that are not hexadecimal colours are left out.
 pub async fn widget_theme(RawQuery(raw): RawQuery) -> Response {
     let raw = raw.unwrap_or_default();
