@@ -58,6 +58,8 @@ export async function serveWidgetExample(base, extraHead = "") {
     response.end(page);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A failed check skips `close()`; unref keeps this server from holding node open.
+  server.unref();
   const { port } = server.address();
   return { url: `http://127.0.0.1:${port}/`, close: () => server.close() };
 }

@@ -21,6 +21,9 @@ const expected = JSON.parse(expectationsJson);
 const LYON_SEARCH = "/?near=Lyon&radius_km=25";
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
+// A failing check should fail within seconds, not hang the run.
+const STEP_TIMEOUT_MS = 10_000;
+const TEST_TIMEOUT_MS = 90_000;
 
 // CSS a hostile host page might carry: none of it may reach inside the widget.
 const HOSTILE_CSS = `<style>
@@ -43,6 +46,7 @@ after(async () => {
 // A page that fails the test on any dialog (an injected `alert`) or script error.
 async function openPage(options = {}) {
   const context = await newContext(browser, options);
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   page.problems = [];
   page.on("dialog", (dialog) => {
@@ -57,7 +61,7 @@ async function resultTitles(page) {
   return page.locator("#results .result .title").allTextContents();
 }
 
-test("search near Lyon shows the expected sessions", async () => {
+test("search near Lyon shows the expected sessions", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage({ viewport: PHONE });
   await page.goto(base + "/");
 
@@ -77,7 +81,7 @@ test("search near Lyon shows the expected sessions", async () => {
   await page.context().close();
 });
 
-test("shared URL restores the same search", async () => {
+test("shared URL restores the same search", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage({ viewport: PHONE });
   await page.goto(base + "/");
   await page.getByLabel("Ville ou code postal").fill("Lyon");
@@ -103,7 +107,7 @@ test("shared URL restores the same search", async () => {
   await other.context().close();
 });
 
-test("page works without JavaScript", async () => {
+test("page works without JavaScript", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage({ viewport: PHONE, javaScriptEnabled: false });
   await page.goto(base + "/?hl=en");
   await page.getByLabel("City or postal code").fill("Lyon");
@@ -117,7 +121,7 @@ test("page works without JavaScript", async () => {
   await page.context().close();
 });
 
-test("interface language follows Accept-Language", async () => {
+test("interface language follows Accept-Language", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage({ locale: "de-DE" });
   await page.goto(base + LYON_SEARCH);
 
@@ -129,7 +133,7 @@ test("interface language follows Accept-Language", async () => {
   await page.context().close();
 });
 
-test("place box suggests places", async () => {
+test("place box suggests places", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage();
   await page.goto(base + "/");
   const response = page.waitForResponse((r) => r.url().includes("/api/v1/places"));
@@ -142,7 +146,7 @@ test("place box suggests places", async () => {
   await page.context().close();
 });
 
-test("map shows the results and the list survives without tiles", async () => {
+test("map shows the results and the list survives without tiles", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage({ viewport: DESKTOP });
   await page.goto(base + LYON_SEARCH);
 
@@ -158,7 +162,7 @@ test("map shows the results and the list survives without tiles", async () => {
   await page.context().close();
 });
 
-test("event page has JSON-LD and a calendar file", async () => {
+test("event page has JSON-LD and a calendar file", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage();
   await page.goto(base + LYON_SEARCH);
   const title = expected.lyon[0];
@@ -178,7 +182,7 @@ test("event page has JSON-LD and a calendar file", async () => {
   await page.context().close();
 });
 
-test("widget renders inside a page with hostile CSS", async () => {
+test("widget renders inside a page with hostile CSS", { timeout: TEST_TIMEOUT_MS }, async () => {
   const host = await serveWidgetExample(base, HOSTILE_CSS);
   const page = await openPage({ viewport: DESKTOP });
   await page.goto(host.url);
@@ -211,7 +215,7 @@ test("widget renders inside a page with hostile CSS", async () => {
   host.close();
 });
 
-test("hostile title shows as text everywhere", async () => {
+test("hostile title shows as text everywhere", { timeout: TEST_TIMEOUT_MS }, async () => {
   const host = await serveWidgetExample(base);
   const places = [
     ["search page", base + LYON_SEARCH],
@@ -244,7 +248,7 @@ test("hostile title shows as text everywhere", async () => {
   host.close();
 });
 
-test("axe finds no serious or critical violation", async () => {
+test("axe finds no serious or critical violation", { timeout: TEST_TIMEOUT_MS }, async () => {
   const host = await serveWidgetExample(base);
   const pages = [
     ["search page (phone)", base + LYON_SEARCH, PHONE],
