@@ -133,6 +133,28 @@ test("interface language follows Accept-Language", { timeout: TEST_TIMEOUT_MS },
   await page.context().close();
 });
 
+test("keyboard alone runs a search", { timeout: TEST_TIMEOUT_MS }, async () => {
+  const page = await openPage({ viewport: PHONE });
+  await page.goto(base + "/");
+  const focused = () => page.evaluate(() => document.activeElement.id || document.activeElement.className);
+
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(), "skip-link");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/#main$/);
+  assert.equal(await focused(), "main");
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(), "near");
+  await page.keyboard.type("Lyon");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/near=Lyon/);
+
+  const titles = await resultTitles(page);
+  assert.ok(titles.includes(expected.lyon[0]), JSON.stringify(titles));
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test("place box suggests places", { timeout: TEST_TIMEOUT_MS }, async () => {
   const page = await openPage();
   await page.goto(base + "/");

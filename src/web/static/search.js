@@ -106,6 +106,7 @@
         }
         if (push) {
           window.history.pushState({ multifresque: true }, "", url);
+          shownSearch = window.location.search;
         }
         var heading = document.getElementById("results-heading");
         if (liveStatus && heading) {
@@ -134,8 +135,13 @@
     update("/?" + formQuery(), true);
   });
 
+  // Back and forward between searches reload the page, so the form shows that search too.
+  // A jump to an anchor (the skip link) also fires popstate but keeps the query string.
+  var shownSearch = window.location.search;
   window.addEventListener("popstate", function () {
-    window.location.reload();
+    if (window.location.search !== shownSearch) {
+      window.location.reload();
+    }
   });
 
   // ---- Map --------------------------------------------------------------------------
