@@ -403,3 +403,42 @@ async fn first_page_stays_under_budget() {
     writeln!(out, "{report}total: {total} B").unwrap();
     assert!(total < FIRST_PAGE_BUDGET_BYTES, "{report}total {total} B");
 }
+
+#[tokio::test]
+async fn withdrawn_event_keeps_a_noindex_page() {
+    let feeds = FeedServer::start().await;
+    let kept = event(
+        "kept",
+        "Fresque du Climat – Gerland",
+        3,
+        "Lyon",
+        45.73,
+        4.83,
+    );
+    let mut gone = event("gone", "Fresque du Climat – Vaise", 4, "Lyon", 45.77, 4.80);
+    gone["tickets_url"] = json!("https://tickets.example.org/gone");
+    feeds.set(
+        "feed.json",
+        Behaviour::Serve(feed(vec![kept.clone(), gone], None)),
+    );
+    let sources = openfresque_source("web", &feeds.url("feed.json"));
+    let service = TestService::start(&sources, Path::new(".")).await;
+    service.fetch_all().await;
+    feeds.set("feed.json", Behaviour::Serve(feed(vec![kept], None)));
+    service.fetch_all().await;
+
+    let (status, _, html) = page(&service, "/evenements/web~gone", None).await;
+    let (_, _, search) = page(&service, "/?near=Lyon", None).await;
+
+    assert_eq!(status, 200);
+    assert!(html.contains("n'est plus annoncée par son organisateur"));
+    assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
+    assert!(
+        !html.contains("class=\"button primary book\""),
+        "no ticket link"
+    );
+    assert!(
+        !search.contains("Vaise"),
+        "a withdrawn session is not listed"
+    );
+}
