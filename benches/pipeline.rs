@@ -85,6 +85,41 @@ async fn run(size: usize) -> anyhow::Result<()> {
     let unchanged = started.elapsed();
     eprintln!("{again:?}");
 
+    // A second source that lists 1% of the sessions again, as the incumbent's export does:
+    // storing it re-clusters every event and re-indexes the merged sessions.
+    let copies = write_copies(work.path(), size)?;
+    let copies_source = Config::parse(
+        "[[source]]\nid = \"copies\"\nkind = \"openfresque\"\nurl = \"copies.json\"\ntime_zone = \"Europe/Paris\"\n",
+        work.path(),
+    )
+    .map_err(|p| anyhow::anyhow!("{p:?}"))?
+    .sources
+    .remove(0);
+    let started = Instant::now();
+    let copied = app.aggregator.run_source(&copies_source).await;
+    let merge = started.elapsed();
+    eprintln!("{copied:?}");
+    let merged_documents = app.state.index.num_docs();
+
+    // The steps of merging, one by one: read every current event, cluster them.
+    let store = app.state.store.clone();
+    let (load, clustering, merged_events) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(Duration, Duration, usize)> {
+            let started = Instant::now();
+            let events = store.current_events()?;
+            let load = started.elapsed();
+            let priorities = multifresque::dedup::Priorities::new();
+            let started = Instant::now();
+            let clusters = multifresque::dedup::cluster(&events, &priorities);
+            Ok((load, started.elapsed(), clusters.assignments.len()))
+        })
+        .await??;
+
+    // Everything again from the store: cluster every event and rebuild the index.
+    let started = Instant::now();
+    app.aggregator.sync_index(true).await?;
+    let rebuild = started.elapsed();
+
     println!("| step | events | time |");
     println!("|---|---:|---:|");
     println!(
@@ -94,6 +129,25 @@ async fn run(size: usize) -> anyhow::Result<()> {
     println!(
         "| re-ingest of the unchanged feed | {searchable} | {} |",
         format_duration(unchanged)
+    );
+    println!(
+        "| second source of {copies} copies: store, cluster all, re-index merged | {merged_documents} | {} |",
+        format_duration(merge)
+    );
+    println!(
+        "| read every current event from the store | {} | {} |",
+        searchable + copies as u64,
+        format_duration(load)
+    );
+    println!(
+        "| cluster them ({merged_events} events merged) | {} | {} |",
+        searchable + copies as u64,
+        format_duration(clustering)
+    );
+    println!(
+        "| cluster every stored event and rebuild the index | {} | {} |",
+        app.state.index.num_docs(),
+        format_duration(rebuild)
     );
     println!();
 
@@ -146,10 +200,59 @@ const QUERIES: &[&str] = &[
 fn write_feed(directory: &Path, size: usize) -> anyhow::Result<usize> {
     let catalog = multifresque::Catalog::embedded();
     let families: Vec<&str> = catalog.all().iter().map(|w| w.code.as_str()).collect();
+    let events = generate(size);
+
+    let pages: Vec<&[Value]> = events.chunks(PAGE_SIZE).collect();
+    for (number, chunk) in pages.iter().enumerate() {
+        let next = (number + 1 < pages.len()).then(|| format!("feed-{}.json", number + 2));
+        let page = json!({
+            "openfresque_feed": "1",
+            "publisher": {"name": "Benchmark", "url": "https://example.org", "workshops": families},
+            "generated_at": Utc::now().to_rfc3339(),
+            "next": next,
+            "events": chunk,
+        });
+        std::fs::write(
+            directory.join(format!("feed-{}.json", number + 1)),
+            serde_json::to_vec(&page)?,
+        )?;
+    }
+    Ok(pages.len())
+}
+
+/// Writes `copies.json`: every 100th in-person session of the generated feed under another
+/// id, 50 m away, as another source would list it. Returns the number of copies.
+fn write_copies(directory: &Path, size: usize) -> anyhow::Result<usize> {
+    let copies: Vec<Value> = generate(size)
+        .into_iter()
+        // Every 10th generated session is online, so start at 1 to copy in-person ones.
+        .skip(1)
+        .step_by(100)
+        .filter(|event| event.get("location").is_some())
+        .map(|mut event| {
+            event["id"] = json!(format!("copy-{}", event["id"].as_str().unwrap_or("")));
+            let latitude = event["location"]["latitude"].as_f64().unwrap_or(0.0);
+            event["location"]["latitude"] = json!(latitude + 0.000_45);
+            event
+        })
+        .collect();
+    let page = json!({
+        "openfresque_feed": "1",
+        "publisher": {"name": "Copies"},
+        "events": copies,
+    });
+    std::fs::write(directory.join("copies.json"), serde_json::to_vec(&page)?)?;
+    Ok(page["events"].as_array().map_or(0, Vec::len))
+}
+
+/// The generated sessions, the same on every run.
+fn generate(size: usize) -> Vec<Value> {
+    let catalog = multifresque::Catalog::embedded();
+    let families: Vec<&str> = catalog.all().iter().map(|w| w.code.as_str()).collect();
     let weights: u32 = CITIES.iter().map(|c| c.4).sum();
     let start = Utc::now() + Days::days(1);
 
-    let events: Vec<Value> = (0..size)
+    (0..size)
         .map(|i| {
             // A deterministic spread: no random numbers, so every run measures the same data.
             let mut pick = (i as u32).wrapping_mul(2_654_435_761) % weights;
@@ -187,24 +290,7 @@ fn write_feed(directory: &Path, size: usize) -> anyhow::Result<usize> {
             }
             event
         })
-        .collect();
-
-    let pages: Vec<&[Value]> = events.chunks(PAGE_SIZE).collect();
-    for (number, chunk) in pages.iter().enumerate() {
-        let next = (number + 1 < pages.len()).then(|| format!("feed-{}.json", number + 2));
-        let page = json!({
-            "openfresque_feed": "1",
-            "publisher": {"name": "Benchmark", "url": "https://example.org", "workshops": families},
-            "generated_at": Utc::now().to_rfc3339(),
-            "next": next,
-            "events": chunk,
-        });
-        std::fs::write(
-            directory.join(format!("feed-{}.json", number + 1)),
-            serde_json::to_vec(&page)?,
-        )?;
-    }
-    Ok(pages.len())
+        .collect()
 }
 
 fn format_duration(duration: Duration) -> String {

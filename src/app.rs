@@ -9,10 +9,13 @@ use anyhow::Context as _;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::geocode::Geocoder;
 use crate::http::AppState;
+use crate::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use crate::index::{Index, OpenState};
 use crate::places::Gazetteer;
 use crate::scheduler::Aggregator;
+use crate::scheduler::live::Live;
 use crate::store::Store;
 
 /// Name of the SQLite file inside the data directory.
@@ -22,8 +25,11 @@ pub const INDEX_DIR: &str = "tantivy";
 
 /// A running multifresque: its configuration, pipeline and HTTP state.
 pub struct App {
+    /// The configuration at start-up; [`Live::config`] gives the one in force.
     pub config: Arc<Config>,
     pub aggregator: Arc<Aggregator>,
+    /// The schedule; [`Live::run`] starts it.
+    pub live: Arc<Live>,
     pub state: AppState,
 }
 
@@ -41,7 +47,16 @@ impl App {
         fetch: FetchSettings,
     ) -> anyhow::Result<App> {
         let config = Config::load(sources)?;
-        App::open_with(config, data_dir, fetch).await
+        let mut app = App::open_with(config, data_dir, fetch).await?;
+        // The schedule watches the file it came from, so that edits take effect.
+        let live = Live::new(
+            app.aggregator.clone(),
+            (*app.config).clone(),
+            Some(sources.to_owned()),
+        );
+        app.live = live.clone();
+        app.state.live = live;
+        Ok(app)
     }
 
     /// Like [`App::open`], with a configuration already loaded.
@@ -76,28 +91,72 @@ impl App {
         };
         let index = Arc::new(index);
 
+        // Sources removed from the file or disabled no longer count: their events leave search.
+        let enabled: Vec<&str> = config
+            .enabled_sources()
+            .map(|source| source.id.as_str())
+            .collect();
+        let withdrawn = store.withdraw_other_sources(&enabled, chrono::Utc::now())?;
+        if withdrawn > 0 {
+            tracing::info!(
+                events = withdrawn,
+                "withdrew events of removed or disabled sources"
+            );
+        }
+
         let fetcher = Fetcher::new(fetch)?;
-        let aggregator = Arc::new(Aggregator::new(
-            store.clone(),
-            index.clone(),
-            catalog.clone(),
-            gazetteer.clone(),
-            fetcher,
-            config.settings.horizon_days,
-        ));
+        let geocoder = match &config.geocoder {
+            Some(settings) => Some(Arc::new(
+                Geocoder::new(settings.clone(), store.clone())
+                    .context("cannot start the geocoder client")?,
+            )),
+            None => None,
+        };
+        let aggregator = Arc::new(
+            Aggregator::new(
+                store.clone(),
+                index.clone(),
+                catalog.clone(),
+                gazetteer.clone(),
+                fetcher,
+                config.settings.horizon_days,
+            )
+            .with_geocoder(geocoder),
+        );
+        aggregator.set_priorities(&config);
+        aggregator.name_hosts(&config);
         aggregator.sync_index(created).await?;
 
+        let live = Live::new(aggregator.clone(), config.clone(), None);
         Ok(App {
             config: Arc::new(config),
-            aggregator,
             state: AppState {
                 index,
                 store,
                 catalog,
                 gazetteer,
+                rate_limit: Arc::new(ClientRateLimiter::new(&RateLimitSettings::default())),
+                live: live.clone(),
+                metrics: aggregator.metrics.clone(),
+                admin_token: admin_token_from_env(),
+                data_dir: Arc::new(data_dir.to_owned()),
             },
+            aggregator,
+            live,
         })
     }
+}
+
+/// The environment variable holding the token that `POST /api/v1/sources/{id}/refresh`
+/// requires. Unset or empty disables manual refresh.
+pub const ADMIN_TOKEN_ENV: &str = "MULTIFRESQUE_ADMIN_TOKEN";
+
+fn admin_token_from_env() -> Option<Arc<str>> {
+    std::env::var(ADMIN_TOKEN_ENV)
+        .ok()
+        .map(|token| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
+        .map(Arc::from)
 }
 
 async fn load_gazetteer(csv: Option<PathBuf>) -> anyhow::Result<Gazetteer> {

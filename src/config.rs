@@ -1,7 +1,7 @@
 //! `sources.toml`: the operator's list of feeds and global settings, parsed and validated
 //! into [`Config`]. Validation reports every problem at once, each with the fix.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -9,15 +9,39 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::adapter::Kind;
+use crate::catalog::Catalog;
 
 /// Days ahead over which recurring calendar events are expanded, by default.
 pub const DEFAULT_HORIZON_DAYS: u32 = 365;
+/// URL query parameters whose value is most likely a secret.
+const SECRET_PARAMETERS: &[&str] = &[
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "password",
+    "passwd",
+    "auth",
+    "signature",
+    "sig",
+];
+
+/// Longest expansion horizon for recurring events: ten years.
+pub const MAX_HORIZON_DAYS: u32 = 3650;
 
 /// The whole validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub settings: Settings,
     pub sources: Vec<Source>,
+    /// The optional HTTP geocoder, from the `[geocoder]` table; `None` keeps the embedded
+    /// gazetteer alone.
+    pub geocoder: Option<GeocoderConfig>,
+    /// Doubtful but accepted entries, such as a secret-looking URL parameter or a family
+    /// code the catalog does not know.
+    pub warnings: Vec<Problem>,
 }
 
 /// Global settings, from the `[settings]` table.
@@ -74,7 +98,70 @@ pub struct Source {
     pub language: Option<String>,
     pub enabled: bool,
     pub headers: Vec<HeaderFromEnv>,
+    /// Rank of this source's fields when its events are merged with the same session from
+    /// other sources: higher wins. Defaults to [`default_priority`].
+    pub priority: i32,
 }
+
+/// Default merge priority of a source: a family's own OpenFresque feed first (40), then
+/// other OpenFresque feeds such as a local group's (30), calendars and schema.org agenda
+/// pages (20), and last the incumbent's export (10), which is a scraped copy of the other
+/// sources.
+pub fn default_priority(kind: Kind, has_default_workshop: bool) -> i32 {
+    match kind {
+        Kind::Openfresque if has_default_workshop => 40,
+        Kind::Openfresque => 30,
+        Kind::Ics | Kind::Jsonld => 20,
+        Kind::Tuf => 10,
+    }
+}
+
+/// The protocol an HTTP geocoder speaks. All three take the address as one `q` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeocoderKind {
+    /// Nominatim's `/search?format=jsonv2` (OpenStreetMap).
+    Nominatim,
+    /// Photon's `/api` (OpenStreetMap, GeoJSON responses).
+    Photon,
+    /// Addok's `/search/`, the engine of the French Base Adresse Nationale (France only).
+    Addok,
+}
+
+impl GeocoderKind {
+    pub const ALL: [GeocoderKind; 3] = [
+        GeocoderKind::Nominatim,
+        GeocoderKind::Photon,
+        GeocoderKind::Addok,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeocoderKind::Nominatim => "nominatim",
+            GeocoderKind::Photon => "photon",
+            GeocoderKind::Addok => "addok",
+        }
+    }
+}
+
+/// The `[geocoder]` table: an HTTP geocoder that the operator runs or may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeocoderConfig {
+    pub kind: GeocoderKind,
+    /// Base URL; the kind's path (`/search`, `/api`, `/search/`) is appended to it.
+    pub url: url::Url,
+    /// Requests per second, across all sources; may be below 1 (0.5 is one every 2 s).
+    pub requests_per_second: f64,
+    /// Whole-request timeout.
+    pub timeout: std::time::Duration,
+    /// Most addresses asked in one run of one source; the rest wait for the next run.
+    pub max_lookups_per_run: usize,
+    pub headers: Vec<HeaderFromEnv>,
+}
+
+/// Default geocoder rate: the public Nominatim instance allows one request per second.
+pub const DEFAULT_GEOCODER_RATE: f64 = 1.0;
+/// Default most addresses asked per run: at one request per second, about 3 minutes.
+pub const DEFAULT_GEOCODER_LOOKUPS_PER_RUN: usize = 200;
 
 /// One problem found in a sources file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +183,7 @@ impl std::fmt::Display for Problem {
 /// Why a sources file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -115,6 +202,20 @@ struct RawFile {
     settings: RawSettings,
     #[serde(default)]
     source: Vec<toml::Spanned<RawSource>>,
+    geocoder: Option<toml::Spanned<RawGeocoder>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGeocoder {
+    kind: Option<String>,
+    url: Option<String>,
+    requests_per_second: Option<f64>,
+    timeout_seconds: Option<f64>,
+    max_lookups_per_run: Option<usize>,
+    enabled: Option<bool>,
+    #[serde(default)]
+    headers: BTreeMap<String, RawHeader>,
 }
 
 #[derive(Deserialize, Default)]
@@ -137,6 +238,7 @@ struct RawSource {
     country: Option<String>,
     language: Option<String>,
     enabled: Option<bool>,
+    priority: Option<i32>,
     #[serde(default)]
     headers: BTreeMap<String, RawHeader>,
 }
@@ -186,7 +288,9 @@ impl Config {
         })?;
 
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let mut seen_ids = HashSet::new();
+        let mut seen_urls: HashMap<String, String> = HashMap::new();
         let mut sources = Vec::new();
         for spanned in raw.source {
             let line = line_of(text, spanned.span().start);
@@ -205,16 +309,48 @@ impl Config {
                 ));
             }
             if let Some(source) = validate_source(raw_source, base, &mut report) {
+                let mut warn = |message: String| {
+                    warnings.push(Problem {
+                        line: Some(line),
+                        message,
+                    })
+                };
+                check_source(&source, &mut seen_urls, &mut warn);
                 sources.push(source);
             }
         }
 
+        let horizon_days = raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS);
+        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
+            problems.push(Problem {
+                line: settings_line(text),
+                message: format!(
+                    "[settings] horizon_days = {horizon_days} is out of range: use 1 to {MAX_HORIZON_DAYS} days, such as {DEFAULT_HORIZON_DAYS}"
+                ),
+            });
+        }
+
+        let geocoder = raw.geocoder.and_then(|spanned| {
+            let line = line_of(text, spanned.span().start);
+            validate_geocoder(spanned.into_inner(), &mut |message| {
+                problems.push(Problem {
+                    line: Some(line),
+                    message,
+                })
+            })
+        });
+
         let settings = Settings {
-            horizon_days: raw.settings.horizon_days.unwrap_or(DEFAULT_HORIZON_DAYS),
+            horizon_days,
             gazetteer_csv: raw.settings.gazetteer_csv.map(|p| base.join(p)),
         };
         if problems.is_empty() {
-            Ok(Config { settings, sources })
+            Ok(Config {
+                settings,
+                sources,
+                geocoder,
+                warnings,
+            })
         } else {
             Err(problems)
         }
@@ -247,16 +383,29 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
         ));
         return None;
     }
-    let kind_text = required(raw.kind, "kind", "openfresque, ics or tuf", report)?;
+    let kind_text = required(
+        raw.kind,
+        "kind",
+        &format!("one of {}", kind_names()),
+        report,
+    )?;
     let url = required(raw.url, "url", "an https:// URL or a local path", report)?;
 
     let kind = Kind::ALL.into_iter().find(|k| k.as_str() == kind_text);
     if kind.is_none() {
         report(format!(
-            "source {id:?}: unknown kind {kind_text:?}: use one of openfresque, ics, tuf"
+            "source {id:?}: unknown kind {kind_text:?}: use one of {}",
+            kind_names()
         ));
     }
     let location = parse_location(&url, base).map_err(|m| report(format!("source {id:?}: {m}")));
+    if let Ok(Location::Url(url)) = &location
+        && url.password().is_some()
+    {
+        report(format!(
+            "source {id:?}: the URL contains a password in clear: remove it and send it with headers = {{ Authorization = {{ env = \"VARIABLE\", prefix = \"Basic \" }} }}"
+        ));
+    }
     let schedule_text = raw.schedule.unwrap_or_else(|| "0 * * * *".to_owned());
     let schedule =
         parse_schedule(&schedule_text).map_err(|m| report(format!("source {id:?}: {m}")));
@@ -286,22 +435,19 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
         }
         None => None,
     };
-    let mut headers = Vec::new();
-    for (name, header) in raw.headers {
-        match header {
-            RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
-            RawHeader::Clear(_) => report(format!(
-                "source {id:?}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
-            )),
-            RawHeader::Other(_) => report(format!(
-                "source {id:?}: header {name:?} must be {{ env = \"VARIABLE\" }} with an optional prefix = \"Bearer \""
-            )),
-        }
-    }
+    let headers = headers_from_env(raw.headers, &format!("source {id:?}"), report);
+    let has_workshop = raw
+        .workshop
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty());
 
+    let kind = kind?;
     Some(Source {
+        priority: raw
+            .priority
+            .unwrap_or_else(|| default_priority(kind, has_workshop)),
         name: raw.name.unwrap_or_else(|| id.clone()),
-        kind: kind?,
+        kind,
         location: location.ok()?,
         workshop: raw.workshop.filter(|w| !w.trim().is_empty()),
         schedule: schedule.ok()?,
@@ -312,6 +458,96 @@ fn validate_source(raw: RawSource, base: &Path, report: &mut impl FnMut(String))
         enabled: raw.enabled.unwrap_or(true),
         headers,
         id,
+    })
+}
+
+/// Request headers whose values come from environment variables; a value written in clear
+/// is a problem, because secrets must not be written in the file.
+fn headers_from_env(
+    raw: BTreeMap<String, RawHeader>,
+    owner: &str,
+    report: &mut impl FnMut(String),
+) -> Vec<HeaderFromEnv> {
+    let mut headers = Vec::new();
+    for (name, header) in raw {
+        match header {
+            RawHeader::FromEnv { env, .. } if !is_env_name(&env) => report(format!(
+                "{owner}: header {name:?} has env = {:?}, which is not an environment variable name: write the variable's name (such as \"FEED_TOKEN\") and put the secret in that variable",
+                redact(&env)
+            )),
+            RawHeader::FromEnv { env, prefix } => headers.push(HeaderFromEnv { name, env, prefix }),
+            RawHeader::Clear(_) => report(format!(
+                "{owner}: header {name:?} is written in clear: write {name} = {{ env = \"VARIABLE\" }} and set the secret in that environment variable"
+            )),
+            RawHeader::Other(_) => report(format!(
+                "{owner}: header {name:?} must be {{ env = \"VARIABLE\" }} with an optional prefix = \"Bearer \""
+            )),
+        }
+    }
+    headers
+}
+
+/// Validates the `[geocoder]` table; `None` when it is disabled or invalid (the problems
+/// are reported).
+fn validate_geocoder(raw: RawGeocoder, report: &mut impl FnMut(String)) -> Option<GeocoderConfig> {
+    let kind_text = raw.kind.unwrap_or_default();
+    let kind = GeocoderKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind_text.trim());
+    if kind.is_none() {
+        report(format!(
+            "geocoder: unknown or missing kind {kind_text:?}: use one of nominatim, photon, addok"
+        ));
+    }
+    let url = match raw.url.as_deref().map(str::trim) {
+        Some(text) if text.starts_with("https://") || text.starts_with("http://") => {
+            url::Url::parse(text)
+                .map_err(|error| report(format!("geocoder: invalid url {text:?}: {error}")))
+                .ok()
+        }
+        Some(text) => {
+            report(format!(
+                "geocoder: invalid url {text:?}: use the base URL of the service, such as \"http://127.0.0.1:8080\""
+            ));
+            None
+        }
+        None => {
+            report(
+                "geocoder is missing `url`: add url = \"http://127.0.0.1:8080\", the base URL of the service"
+                    .to_owned(),
+            );
+            None
+        }
+    };
+    let requests_per_second = raw.requests_per_second.unwrap_or(DEFAULT_GEOCODER_RATE);
+    if !(requests_per_second.is_finite()
+        && requests_per_second > 0.0
+        && requests_per_second <= 1000.0)
+    {
+        report(format!(
+            "geocoder: invalid requests_per_second {requests_per_second}: use a number above 0 and up to 1000, such as 1"
+        ));
+    }
+    let timeout_seconds = raw.timeout_seconds.unwrap_or(10.0);
+    if !(timeout_seconds.is_finite() && timeout_seconds > 0.0 && timeout_seconds <= 300.0) {
+        report(format!(
+            "geocoder: invalid timeout_seconds {timeout_seconds}: use a number of seconds above 0 and up to 300"
+        ));
+    }
+    let headers = headers_from_env(raw.headers, "geocoder", report);
+
+    if !raw.enabled.unwrap_or(true) {
+        return None;
+    }
+    Some(GeocoderConfig {
+        kind: kind?,
+        url: url?,
+        requests_per_second,
+        timeout: std::time::Duration::from_secs_f64(timeout_seconds.clamp(0.001, 300.0)),
+        max_lookups_per_run: raw
+            .max_lookups_per_run
+            .unwrap_or(DEFAULT_GEOCODER_LOOKUPS_PER_RUN),
+        headers,
     })
 }
 
@@ -358,11 +594,124 @@ pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
     } else {
         text.to_owned()
     };
-    cron::Schedule::from_str(&expression).map_err(|error| {
+    let schedule = cron::Schedule::from_str(&expression).map_err(|error| {
         format!(
             "invalid cron schedule {text:?} ({error}): use 5 fields, minute hour day month weekday, such as \"*/30 * * * *\""
         )
-    })
+    })?;
+    if schedule.upcoming(chrono::Utc).next().is_none() {
+        return Err(format!(
+            "cron schedule {text:?} never runs (no such date): use 5 fields, minute hour day month weekday, such as \"*/30 * * * *\""
+        ));
+    }
+    Ok(schedule)
+}
+
+/// The kinds as a list for messages: `openfresque, ics, tuf, jsonld`.
+fn kind_names() -> String {
+    Kind::ALL.map(Kind::as_str).join(", ")
+}
+
+/// A location for display: file paths as they are, URLs without their password and with the
+/// values of secret-looking query parameters replaced by `***`.
+pub fn display_location(location: &Location) -> String {
+    let Location::Url(url) = location else {
+        return location.to_string();
+    };
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    let has_secret = url
+        .query_pairs()
+        .any(|(name, _)| SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str()));
+    if has_secret {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let secret = SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str());
+                let value = if secret {
+                    "***".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
+/// Checks that pass or fail nothing but deserve the operator's attention.
+fn check_source(
+    source: &Source,
+    seen_urls: &mut HashMap<String, String>,
+    warn: &mut impl FnMut(String),
+) {
+    let id = &source.id;
+    match &source.location {
+        Location::Url(url) => {
+            for (name, _) in url.query_pairs() {
+                if SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str()) {
+                    warn(format!(
+                        "source {id:?}: the URL parameter {name:?} looks like a secret written in clear: if the feed accepts it, send it as a header whose value comes from an environment variable"
+                    ));
+                }
+            }
+        }
+        Location::File(path) => {
+            if !path.exists() {
+                warn(format!(
+                    "source {id:?}: file {} does not exist yet: fetches fail until it does",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if let Some(other) = seen_urls.insert(source.location.to_string(), id.clone()) {
+        warn(format!(
+            "source {id:?} reads the same feed as source {other:?}: each event would be listed twice"
+        ));
+    }
+    if let Some(code) = &source.workshop
+        && Catalog::embedded().get(code).is_none()
+    {
+        warn(format!(
+            "source {id:?}: workshop {code:?} is not in the catalog (GET /api/v1/workshops lists the codes): its events are listed under this code as written"
+        ));
+    }
+    let mut upcoming = source.schedule.upcoming(chrono::Utc);
+    if let (Some(first), Some(second)) = (upcoming.next(), upcoming.next())
+        && second - first < chrono::Duration::minutes(1)
+    {
+        warn(format!(
+            "source {id:?}: schedule {:?} runs more than once a minute: most feeds change a few times a day, so every 15 or 30 minutes is plenty",
+            source.schedule_text
+        ));
+    }
+}
+
+/// Whether `name` can be an environment variable name: letters, digits and `_`, not
+/// starting with a digit.
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A value shown in an error without revealing it when it may be a secret.
+fn redact(value: &str) -> String {
+    let shown: String = value.chars().take(4).collect();
+    format!("{shown}…")
+}
+
+/// The line of the `[settings]` table, if the file has one.
+fn settings_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| line.trim() == "[settings]")
+        .map(|index| index + 1)
 }
 
 fn is_alpha(code: &str, length: usize) -> bool {
@@ -494,6 +843,19 @@ kind = "ics"
     }
 
     #[test]
+    fn horizon_out_of_range_is_a_problem() {
+        let problems =
+            Config::parse("[settings]\nhorizon_days = 100000000\n", Path::new(".")).unwrap_err();
+
+        assert!(
+            problems[0]
+                .message
+                .contains("horizon_days = 100000000 is out of range"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn schedule_accepts_five_and_six_fields() {
         assert!(parse_schedule("*/30 * * * *").is_ok());
         assert!(parse_schedule("0 */30 * * * *").is_ok());
@@ -506,5 +868,166 @@ kind = "ics"
         let problems = Config::parse(text, Path::new(".")).unwrap_err();
 
         assert!(problems[0].message.contains("unsupported URL scheme"));
+    }
+
+    #[test]
+    fn priority_defaults_by_kind() {
+        let config = Config::parse(VALID, Path::new(".")).unwrap();
+        let text = "[[source]]\nid = \"x\"\nkind = \"tuf\"\nurl = \"x.json\"\n\n[[source]]\nid = \"y\"\nkind = \"ics\"\nurl = \"y.ics\"\npriority = 99\n";
+        let other = Config::parse(text, Path::new(".")).unwrap();
+
+        assert_eq!(config.sources[0].priority, 40, "a family's own feed");
+        assert_eq!(config.sources[1].priority, 20, "a calendar");
+        assert_eq!(other.sources[0].priority, 10, "the incumbent's export");
+        assert_eq!(other.sources[1].priority, 99, "set in the file");
+    }
+
+    #[test]
+    fn geocoder_table_parses() {
+        let text = "[geocoder]\nkind = \"photon\"\nurl = \"http://127.0.0.1:2322\"\nrequests_per_second = 0.5\ntimeout_seconds = 3\nheaders = { X-Key = { env = \"GEOCODER_KEY\" } }\n";
+
+        let geocoder = Config::parse(text, Path::new("."))
+            .unwrap()
+            .geocoder
+            .unwrap();
+
+        assert_eq!(geocoder.kind, GeocoderKind::Photon);
+        assert_eq!(geocoder.url.as_str(), "http://127.0.0.1:2322/");
+        assert_eq!(geocoder.requests_per_second, 0.5);
+        assert_eq!(geocoder.timeout, std::time::Duration::from_secs(3));
+        assert_eq!(
+            geocoder.max_lookups_per_run,
+            DEFAULT_GEOCODER_LOOKUPS_PER_RUN
+        );
+        assert_eq!(geocoder.headers[0].env, "GEOCODER_KEY");
+    }
+
+    #[test]
+    fn geocoder_problems_are_reported() {
+        let text = "\n[geocoder]\nkind = \"google\"\nurl = \"geo.example.org\"\nrequests_per_second = 0\nheaders = { X-Key = \"s3cret\" }\n";
+
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(
+            messages.iter().all(|m| m.starts_with("line 2: geocoder")),
+            "{messages:?}"
+        );
+        assert!(messages[0].contains("unknown or missing kind \"google\""));
+        assert!(messages.iter().any(|m| m.contains("invalid url")));
+        assert!(messages.iter().any(|m| m.contains("requests_per_second")));
+        assert!(messages.iter().any(|m| m.contains("written in clear")));
+    }
+
+    #[test]
+    fn disabled_geocoder_is_none() {
+        let text =
+            "[geocoder]\nkind = \"addok\"\nurl = \"https://addok.example.org\"\nenabled = false\n";
+
+        assert_eq!(Config::parse(text, Path::new(".")).unwrap().geocoder, None);
+    }
+
+    #[test]
+    fn doubtful_entries_are_warnings() {
+        let text = r#"[[source]]
+id = "a"
+kind = "ics"
+url = "https://example.org/agenda.ics?token=abc&lang=fr"
+workshop = "FresqueInconnue"
+schedule = "* * * * * *"
+
+[[source]]
+id = "b"
+kind = "ics"
+url = "https://example.org/agenda.ics?token=abc&lang=fr"
+"#;
+        let config = Config::parse(text, Path::new(".")).unwrap();
+        let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("line 1:") && w.contains("\"token\" looks like a secret")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"FresqueInconnue\" is not in the catalog")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("more than once a minute")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("line 8:") && w.contains("same feed as source \"a\"")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_in_clear_are_problems() {
+        let text = r#"[[source]]
+id = "a"
+kind = "ics"
+url = "https://user:hunter2@example.org/a.ics"
+headers = { Authorization = { env = "Bearer 0123456789abcdef" } }
+"#;
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages.iter().any(|m| m.contains("password in clear")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("not an environment variable name")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("hunter2") && !m.contains("0123456789")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn impossible_schedule_and_horizon_are_problems() {
+        let text = "[settings]\nhorizon_days = 0\n\n[[source]]\nid = \"a\"\nkind = \"ics\"\nurl = \"a.ics\"\nschedule = \"0 0 31 2 *\"\n";
+        let problems = Config::parse(text, Path::new(".")).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 4:") && m.contains("never runs")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("line 1:") && m.contains("horizon_days = 0")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn displayed_location_hides_secrets() {
+        let location =
+            Location::Url(url::Url::parse("https://u:pw@example.org/f?token=abc&lang=fr").unwrap());
+
+        assert_eq!(
+            display_location(&location),
+            "https://u:***@example.org/f?token=***&lang=fr"
+        );
     }
 }

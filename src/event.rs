@@ -121,8 +121,10 @@ pub struct Location {
     /// WGS 84 degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
-    /// How the coordinates were obtained: `feed` (given by the source), `gazetteer` (city
-    /// centre looked up by multifresque). Absent when there are no coordinates.
+    /// Source of the coordinates: `feed` (given by the source), `geocoder` (street address
+    /// found by the operator's HTTP geocoder), `gazetteer` (town centre from the embedded
+    /// gazetteer) or `geocoder_city` (town centre from the HTTP geocoder). Absent when there
+    /// are no coordinates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geocoded: Option<String>,
 }
@@ -195,6 +197,25 @@ pub struct Event {
     pub source: String,
     /// The publisher's own id for this event, unique within `source`.
     pub source_event_id: String,
+    /// Every source that lists this session, highest merge priority first. The store keeps
+    /// each source's events as their feeds gave them, so it is empty there. It is filled on
+    /// the events that search serves, where one session listed by several sources is merged
+    /// into one event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// A source's listing of a session: its event id and links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The source id, as in `sources.toml`.
+    pub source: String,
+    /// The global id of that source's event.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tickets_url: Option<String>,
 }
 
 impl Event {
@@ -218,6 +239,16 @@ pub enum When {
     Local(NaiveDateTime),
     /// A whole day (iCalendar `VALUE=DATE`).
     Date(NaiveDate),
+}
+
+impl std::fmt::Display for When {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            When::Instant(at) => write!(f, "{}", at.to_rfc3339()),
+            When::Local(local) => write!(f, "{} (local time)", local.format("%Y-%m-%dT%H:%M:%S")),
+            When::Date(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+        }
+    }
 }
 
 /// An event as an adapter read it: the feed's own values, before normalization fills in

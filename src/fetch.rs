@@ -1,18 +1,29 @@
 //! Fetching feed bytes: HTTP with reqwest (timeouts, compression, a body size limit,
-//! conditional GET, a rate limit per host, retries with backoff) or a local file for the
-//! bundled examples. What the bytes mean is left to the adapters.
+//! conditional GET, a rate limit per host, retries with backoff, checked redirects) or a
+//! local file for the bundled examples. What the bytes mean is left to the adapters.
+//!
+//! Redirects are followed here rather than by reqwest, so that each hop is checked: no
+//! change of scheme, no loop, at most [`FetchSettings::max_redirects`] hops, no restricted
+//! address that `sources.toml` does not name (see [`guard`]), and request headers from the
+//! sources file only for the source's own origin.
+
+pub mod guard;
 
 use std::num::NonZeroU32;
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reqwest::StatusCode;
-use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+};
 use tokio::io::AsyncReadExt;
 
-use crate::config::{HeaderFromEnv, Location};
+use crate::config::{Config, HeaderFromEnv, Location};
 use crate::store::Validators;
+use guard::{GuardedResolver, NamedHosts, SharedNamedHosts};
 
 /// Limits and timings of the fetcher.
 #[derive(Debug, Clone)]
@@ -28,6 +39,8 @@ pub struct FetchSettings {
     pub retry_delay: Duration,
     /// Requests per second allowed to one host, across all sources on it.
     pub per_host_per_second: NonZeroU32,
+    /// Redirects followed for one request before it fails.
+    pub max_redirects: usize,
 }
 
 impl Default for FetchSettings {
@@ -40,6 +53,7 @@ impl Default for FetchSettings {
             retries: 2,
             retry_delay: Duration::from_secs(2),
             per_host_per_second: NonZeroU32::MIN.saturating_add(1),
+            max_redirects: 5,
         }
     }
 }
@@ -59,6 +73,15 @@ pub enum FetchError {
     File { path: String, message: String },
     #[error("environment variable {0} for a request header is not set")]
     MissingSecret(String),
+    /// A redirect that is not followed: a loop, too many hops, a change of scheme.
+    #[error("redirect refused: {0}")]
+    Redirect(String),
+    /// An address the fetcher may not reach (see [`guard`]).
+    #[error("address refused: {0}")]
+    Refused(String),
+    /// A media type that no feed format uses, such as an image.
+    #[error("served as {0}, which is not a feed")]
+    ContentType(String),
 }
 
 impl FetchError {
@@ -89,6 +112,8 @@ pub enum Response {
         http_status: Option<u16>,
         etag: Option<String>,
         last_modified: Option<String>,
+        /// The `Content-Type` header, for error messages; `None` for local files.
+        content_type: Option<String>,
     },
 }
 
@@ -97,6 +122,8 @@ pub struct Fetcher {
     client: reqwest::Client,
     limiter: DefaultKeyedRateLimiter<String>,
     settings: FetchSettings,
+    /// Hosts that `sources.toml` names, which may be on restricted addresses.
+    named: SharedNamedHosts,
 }
 
 impl Fetcher {
@@ -106,6 +133,7 @@ impl Fetcher {
     ///
     /// Returns [`FetchError::Request`] when the TLS backend cannot start.
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let named: SharedNamedHosts = Arc::new(RwLock::new(NamedHosts::default()));
         let client = reqwest::Client::builder()
             .user_agent(concat!(
                 "multifresque/",
@@ -114,7 +142,11 @@ impl Fetcher {
             ))
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // Followed by `get`, which checks each hop.
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                named: named.clone(),
+            }))
             .build()
             .map_err(|error| FetchError::Request(error.to_string()))?;
         let limiter = RateLimiter::keyed(Quota::per_second(settings.per_host_per_second));
@@ -122,7 +154,23 @@ impl Fetcher {
             client,
             limiter,
             settings,
+            named,
         })
+    }
+
+    /// Allows the hosts of `config`'s sources on restricted addresses; call it again when
+    /// the configuration changes.
+    pub fn name_hosts(&self, config: &Config) {
+        *self.named.write().unwrap_or_else(PoisonError::into_inner) =
+            NamedHosts::from_config(config);
+    }
+
+    /// Allows one more URL's host on restricted addresses, as if a source named it.
+    pub fn name_url(&self, url: &url::Url) {
+        self.named
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(url);
     }
 
     /// Fetches one location, retrying transient failures. `validators` make the request
@@ -155,12 +203,61 @@ impl Fetcher {
         }
     }
 
+    /// Sends one GET and follows its redirects hop by hop, checking each target first.
     async fn get(
         &self,
         url: &url::Url,
         headers: &[HeaderFromEnv],
         validators: Option<&Validators>,
     ) -> Result<Response, FetchError> {
+        let mut current = url.clone();
+        let mut visited = vec![url.clone()];
+        loop {
+            self.check_target(&current)?;
+            // Secrets go to the URL the operator wrote, never to where a server redirects.
+            let same_origin = current.origin() == url.origin();
+            let headers = if same_origin { headers } else { &[] };
+            let response = self.send(&current, headers, validators).await?;
+            if !response.status().is_redirection() || response.status() == StatusCode::NOT_MODIFIED
+            {
+                return self.read_response(response).await;
+            }
+
+            let next = redirect_target(&current, &response)?;
+            if next.scheme() != url.scheme() {
+                return Err(FetchError::Redirect(format!(
+                    "{current} redirects from {} to {next}: write the new URL in sources.toml if it is right",
+                    url.scheme()
+                )));
+            }
+            if visited.contains(&next) {
+                return Err(FetchError::Redirect(format!(
+                    "loop: {current} redirects to {next}, already visited"
+                )));
+            }
+            if visited.len() > self.settings.max_redirects {
+                return Err(FetchError::Redirect(format!(
+                    "more than {} redirects from {url}",
+                    self.settings.max_redirects
+                )));
+            }
+            tracing::debug!(from = %current, to = %next, "following redirect");
+            visited.push(next.clone());
+            current = next;
+        }
+    }
+
+    fn check_target(&self, url: &url::Url) -> Result<(), FetchError> {
+        let named = self.named.read().unwrap_or_else(PoisonError::into_inner);
+        guard::check_url(url, &named).map_err(|refused| FetchError::Refused(refused.0))
+    }
+
+    async fn send(
+        &self,
+        url: &url::Url,
+        headers: &[HeaderFromEnv],
+        validators: Option<&Validators>,
+    ) -> Result<reqwest::Response, FetchError> {
         self.limiter
             .until_key_ready(&url.host_str().unwrap_or("").to_owned())
             .await;
@@ -179,8 +276,11 @@ impl Fetcher {
                 request = request.header(IF_MODIFIED_SINCE, last_modified);
             }
         }
+        request.send().await.map_err(|e| self.request_error(e))
+    }
 
-        let mut response = request.send().await.map_err(|e| self.request_error(e))?;
+    /// Reads a final (not redirecting) response, within the body size limit.
+    async fn read_response(&self, mut response: reqwest::Response) -> Result<Response, FetchError> {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Response::NotModified);
@@ -197,6 +297,10 @@ impl Fetcher {
         };
         let etag = header(ETAG);
         let last_modified = header(LAST_MODIFIED);
+        let content_type = header(CONTENT_TYPE);
+        if let Some(media_type) = content_type.as_deref().filter(|t| !may_be_feed(t)) {
+            return Err(FetchError::ContentType(media_type.to_owned()));
+        }
         if response
             .content_length()
             .is_some_and(|length| length > self.settings.max_body_bytes as u64)
@@ -221,12 +325,15 @@ impl Fetcher {
             http_status: Some(status.as_u16()),
             etag,
             last_modified,
+            content_type,
         })
     }
 
     fn request_error(&self, error: reqwest::Error) -> FetchError {
         if error.is_timeout() {
             FetchError::Timeout(self.settings.total_timeout)
+        } else if let Some(refused) = guard::refused_cause(&error) {
+            FetchError::Refused(refused.0)
         } else {
             // The chain carries the useful part (connection refused, DNS, TLS, decoding).
             let mut message = error.to_string();
@@ -263,28 +370,94 @@ async fn read_file(path: &Path, limit: usize) -> Result<Response, FetchError> {
         http_status: None,
         etag: None,
         last_modified: None,
+        content_type: None,
     })
 }
 
+/// Resolves the `Location` of a redirect against the URL that sent it.
+fn redirect_target(
+    current: &url::Url,
+    response: &reqwest::Response,
+) -> Result<url::Url, FetchError> {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| {
+            FetchError::Redirect(format!(
+                "{current} returned {status} without a Location header"
+            ))
+        })?;
+    current.join(location).map_err(|error| {
+        FetchError::Redirect(format!(
+            "{current} redirects to {location:?}, which is not a URL: {error}"
+        ))
+    })
+}
+
+/// Whether a `Content-Type` may hold a feed. Servers label JSON and calendars in many ways
+/// (`text/plain`, `application/octet-stream`, even `text/html`), so only media types that
+/// are certainly not text are refused, before their body is downloaded.
+fn may_be_feed(content_type: &str) -> bool {
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (top, sub) = media_type.split_once('/').unwrap_or((&media_type, ""));
+    let binary_top = matches!(top, "image" | "audio" | "video" | "font" | "model");
+    let binary_application = top == "application"
+        && matches!(
+            sub,
+            "pdf"
+                | "zip"
+                | "gzip"
+                | "x-gzip"
+                | "x-tar"
+                | "x-7z-compressed"
+                | "wasm"
+                | "vnd.ms-excel"
+                | "msword"
+                | "x-msdownload"
+                | "x-executable"
+        );
+    !(binary_top || binary_application)
+}
+
 /// Resolves a feed's `next` reference against the page it came from: URLs against URLs,
-/// paths against the directory of a local file. A remote page may not point to a local file.
+/// paths against the directory of a local file. The next page must stay on the feed's own
+/// origin (scheme, host and port), so a feed cannot send the service to other hosts.
 ///
 /// # Errors
 ///
-/// Returns a message naming the reference when it cannot be resolved.
-pub fn resolve_next(current: &Location, next: &str) -> Result<Location, String> {
-    let absolute = url::Url::parse(next).ok();
-    match (current, absolute) {
-        (_, Some(url)) if matches!(url.scheme(), "http" | "https") => Ok(Location::Url(url)),
-        (_, Some(url)) => Err(format!("`next` has unsupported scheme {:?}", url.scheme())),
-        (Location::Url(base), None) => base
+/// Returns a message naming the reference when it cannot be resolved or leaves the origin.
+pub fn resolve_next(feed: &Location, current: &Location, next: &str) -> Result<Location, String> {
+    let resolved = match current {
+        Location::Url(base) => base
             .join(next)
             .map(Location::Url)
-            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}")),
-        (Location::File(path), None) => {
-            let directory = path.parent().unwrap_or(Path::new("."));
-            Ok(Location::File(directory.join(next)))
+            .map_err(|error| format!("`next` {next:?} is not a valid reference: {error}"))?,
+        Location::File(path) if url::Url::parse(next).is_ok() => {
+            return Err(format!(
+                "`next` {next:?} of a local feed must be a relative path"
+            ));
         }
+        Location::File(path) => {
+            let directory = path.parent().unwrap_or(Path::new("."));
+            Location::File(directory.join(next))
+        }
+    };
+    match (feed, &resolved) {
+        (Location::Url(origin), Location::Url(url)) if url.origin() == origin.origin() => {
+            Ok(resolved)
+        }
+        (Location::Url(origin), Location::Url(url)) => Err(format!(
+            "`next` {url} leaves the feed's origin {}",
+            origin.origin().ascii_serialization()
+        )),
+        _ => Ok(resolved),
     }
 }
 
@@ -298,18 +471,62 @@ mod tests {
         let file = Location::File("examples/feeds/a-1.json".into());
 
         assert_eq!(
-            resolve_next(&page, "page-2.json").unwrap().to_string(),
+            resolve_next(&page, &page, "page-2.json")
+                .unwrap()
+                .to_string(),
             "https://example.org/feed/page-2.json"
         );
         assert_eq!(
-            resolve_next(&page, "/other?page=2").unwrap().to_string(),
+            resolve_next(&page, &page, "/other?page=2")
+                .unwrap()
+                .to_string(),
             "https://example.org/other?page=2"
         );
         assert_eq!(
-            resolve_next(&file, "a-2.json").unwrap(),
+            resolve_next(&page, &page, "https://example.org/x")
+                .unwrap()
+                .to_string(),
+            "https://example.org/x"
+        );
+        assert_eq!(
+            resolve_next(&file, &file, "a-2.json").unwrap(),
             Location::File("examples/feeds/a-2.json".into())
         );
-        assert!(resolve_next(&page, "file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn next_may_not_leave_the_origin() {
+        let page = Location::Url(url::Url::parse("http://127.0.0.1:18001/feed.json").unwrap());
+        let file = Location::File("examples/feeds/a-1.json".into());
+
+        assert!(resolve_next(&page, &page, "http://127.0.0.2:18002/landed.json").is_err());
+        assert!(resolve_next(&page, &page, "http://127.0.0.1:18002/other-port.json").is_err());
+        assert!(resolve_next(&page, &page, "https://127.0.0.1:18001/other-scheme.json").is_err());
+        assert!(resolve_next(&page, &page, "file:///etc/passwd").is_err());
+        assert!(resolve_next(&file, &file, "https://example.org/x").is_err());
+    }
+
+    #[test]
+    fn binary_media_types_are_not_feeds() {
+        for feed in [
+            "application/json",
+            "application/feed+json; charset=utf-8",
+            "text/calendar",
+            "text/plain",
+            "text/html; charset=UTF-8",
+            "application/octet-stream",
+            "",
+        ] {
+            assert!(may_be_feed(feed), "{feed}");
+        }
+        for other in [
+            "image/png",
+            "Video/MP4",
+            "application/pdf",
+            "application/zip",
+        ] {
+            assert!(!may_be_feed(other), "{other}");
+        }
     }
 
     #[tokio::test]

@@ -2,23 +2,35 @@
 
 use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 use multifresque::Catalog;
 use multifresque::app::App;
-use multifresque::fetch::FetchSettings;
+use multifresque::config::{Config, ConfigError, Location};
+use multifresque::fetch::{FetchSettings, Fetcher, Response};
+use multifresque::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 use multifresque::http::{self, params};
 use multifresque::index::Index;
 use multifresque::places::Gazetteer;
+use multifresque::scheduler::live::Live;
 use multifresque::scheduler::{RunOutcome, SourceRun};
 use multifresque::search::SearchResults;
+use multifresque::validate::Validator;
+
+/// Maximum wait for open connections after SIGTERM or Ctrl-C. Kubernetes waits 30 s and
+/// systemd 90 s before SIGKILL by default. Docker waits 10 s, so its SIGKILL may come
+/// first, which loses nothing because each store write is one transaction.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +61,59 @@ enum Command {
     Fetch(FetchArgs),
     /// Search the local index from the terminal, with the same filters as the HTTP API.
     Search(Box<SearchArgs>),
+    /// Work with the sources file and the sources' data.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+    /// Work with OpenFresque feeds.
+    #[command(subcommand)]
+    Feed(FeedCommand),
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Check a sources file and print every problem with its line and fix; exits with 1 when
+    /// the file is invalid.
+    Check(SourcesCheckArgs),
+    /// Print the data quality of each source: completeness, placement, rejections, merges.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print JSON (as GET /api/v1/sources/quality) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SourcesCheckArgs {
+    /// Sources file to check.
+    #[arg(
+        value_name = "FILE",
+        default_value = "sources.toml",
+        env = "MULTIFRESQUE_SOURCES"
+    )]
+    file: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum FeedCommand {
+    /// Check an OpenFresque feed v1 (every page) and print, per event, what is wrong and how
+    /// to fix it; exits with 1 when an event or page has errors, 2 when the feed cannot be
+    /// read.
+    Validate(FeedValidateArgs),
+}
+
+#[derive(Args)]
+struct FeedValidateArgs {
+    /// The feed's first page: an http(s) URL or a local file.
+    #[arg(value_name = "URL|FILE")]
+    target: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -81,6 +146,34 @@ struct ServeArgs {
     /// Address to listen on; use 0.0.0.0 or :: to accept connections from other machines.
     #[arg(long, default_value = "127.0.0.1", env = "MULTIFRESQUE_BIND")]
     bind: IpAddr,
+    /// Requests per second allowed to one client address, sustained; 0 turns limiting off.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        env = "MULTIFRESQUE_RATE_LIMIT"
+    )]
+    rate_limit: u32,
+    /// Requests one client may make at once before --rate-limit applies.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 60,
+        env = "MULTIFRESQUE_RATE_LIMIT_BURST"
+    )]
+    rate_limit_burst: u32,
+    /// Header holding the client address, set by your reverse proxy (such as
+    /// X-Forwarded-For). Clients can forge it, so set it only behind such a proxy.
+    #[arg(long, value_name = "NAME", env = "MULTIFRESQUE_CLIENT_IP_HEADER")]
+    client_ip_header: Option<axum::http::HeaderName>,
+    /// Seconds between checks of the sources file for changes; 0 reloads it only on SIGHUP.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2,
+        env = "MULTIFRESQUE_WATCH_SECONDS"
+    )]
+    watch_seconds: u64,
 }
 
 #[derive(Args)]
@@ -101,6 +194,18 @@ struct SearchArgs {
     /// Place name or French postal code to search around.
     #[arg(long)]
     near: Option<String>,
+    /// Latitude in degrees to search around, with --lon, in place of --near.
+    #[arg(long, allow_hyphen_values = true)]
+    lat: Option<String>,
+    /// Longitude in degrees to search around, with --lat.
+    #[arg(long, allow_hyphen_values = true)]
+    lon: Option<String>,
+    /// Also list online sessions when searching around a place.
+    #[arg(long)]
+    include_online: bool,
+    /// ISO 3166-1 alpha-2 country code of the place, such as FR.
+    #[arg(long)]
+    country: Option<String>,
     /// Search radius around --near, in kilometres, or "unlimited".
     #[arg(long, value_name = "KM")]
     radius_km: Option<String>,
@@ -128,6 +233,9 @@ struct SearchArgs {
     /// Number of results, 1 to 100.
     #[arg(long, default_value_t = 10)]
     limit: usize,
+    /// Results to skip, for the next page.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -149,6 +257,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Fetch(args) => fetch(args).await,
             Command::Search(args) => search(*args).await,
+            Command::Sources(SourcesCommand::Report(args)) => sources_report(args).await,
+            Command::Sources(SourcesCommand::Check(args)) => check_sources(&args),
+            Command::Feed(FeedCommand::Validate(args)) => validate_feed(args).await,
         }
     });
     match result {
@@ -163,8 +274,11 @@ fn main() -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("multifresque=info,tower_http=warn"));
+    // A closed standard error (a reader that went away) must not turn each log line into a
+    // panic, which tracing-subscriber's report of the failed write would cause.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -173,12 +287,20 @@ fn init_tracing(format: LogFormat) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(
+    let mut app = App::open(
         &args.data.sources,
         &args.data.data_dir,
         FetchSettings::default(),
     )
     .await?;
+    app.state.rate_limit = Arc::new(ClientRateLimiter::new(&RateLimitSettings {
+        per_second: NonZeroU32::new(args.rate_limit),
+        burst: NonZeroU32::new(args.rate_limit_burst).unwrap_or(NonZeroU32::MIN),
+        client_ip_header: args.client_ip_header,
+    }));
+    if app.config.enabled_sources().next().is_none() {
+        tracing::warn!(sources = %args.data.sources.display(), "no enabled source: serving stored events only");
+    }
     let address = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -186,11 +308,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(address = %listener.local_addr()?, sources = app.config.enabled_sources().count(), "serving");
 
     let (stop, stopped) = watch::channel(false);
-    let scheduler = tokio::spawn(
-        app.aggregator
-            .clone()
-            .schedule(app.config.clone(), stopped.clone()),
-    );
+    let poll = (args.watch_seconds > 0).then(|| Duration::from_secs(args.watch_seconds));
+    let scheduler = tokio::spawn(app.live.clone().run(poll, stopped.clone()));
+    tokio::spawn(reload_on_hangup(app.live.clone()));
     let mut server_stop = stopped.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -198,14 +318,47 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = stop.send(true);
     });
 
-    axum::serve(listener, http::router(app.state.clone()))
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|stop| *stop).await;
-        })
-        .await?;
+    let service =
+        http::router(app.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    });
+    // Requests in flight finish, but a client that keeps its connection open cannot hold
+    // the process: past the grace period after the signal, the server stops anyway.
+    let mut grace_stop = stopped.clone();
+    let grace = async move {
+        let _ = grace_stop.wait_for(|stop| *stop).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = grace => tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period; closing them"),
+    }
     // Runs in flight finish their store transaction before the scheduler returns.
     scheduler.await?;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reloads the sources file on each SIGHUP, as daemons conventionally do.
+async fn reload_on_hangup(live: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP received; reloading the sources file");
+            live.reload().await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = live;
 }
 
 async fn shutdown_signal() {
@@ -230,25 +383,170 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
-    let mut config = multifresque::config::Config::load(&args.data.sources)?;
-    if let Some(id) = &args.source {
-        let Some(source) = config.source(id).cloned() else {
-            let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-            anyhow::bail!(
-                "no source {id:?} in {}; known sources: {}",
-                args.data.sources.display(),
-                known.join(", ")
-            );
-        };
-        config.sources = vec![multifresque::config::Source {
-            enabled: true,
-            ..source
-        }];
+fn check_sources(args: &SourcesCheckArgs) -> anyhow::Result<ExitCode> {
+    let path = args.file.display();
+    let config = match Config::load(&args.file) {
+        Ok(config) => config,
+        Err(ConfigError::Invalid { problems, .. }) => {
+            println!("{path} is invalid: {} problem(s)", problems.len());
+            for problem in &problems {
+                println!("  {problem}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error @ ConfigError::Read { .. }) => return Err(error.into()),
+    };
+
+    let enabled = config.enabled_sources().count();
+    println!(
+        "{path} is valid: {enabled} source(s) enabled, {} disabled",
+        config.sources.len() - enabled
+    );
+    for warning in &config.warnings {
+        println!("  warning: {warning}");
     }
+    println!(
+        "{:<32} {:<12} {:<9} {:<16} {:<26}",
+        "source", "kind", "enabled", "schedule", "next run (UTC)"
+    );
+    for source in &config.sources {
+        let next = source
+            .schedule
+            .upcoming(chrono::Utc)
+            .next()
+            .filter(|_| source.enabled)
+            .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        println!(
+            "{:<32} {:<12} {:<9} {:<16} {next:<26}",
+            source.id,
+            source.kind.as_str(),
+            if source.enabled { "yes" } else { "no" },
+            source.schedule_text,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn validate_feed(args: FeedValidateArgs) -> anyhow::Result<ExitCode> {
+    let first = if args.target.starts_with("https://") || args.target.starts_with("http://") {
+        Location::Url(
+            url::Url::parse(&args.target)
+                .with_context(|| format!("invalid URL {}", args.target))?,
+        )
+    } else {
+        Location::File(PathBuf::from(&args.target))
+    };
+    let mut location = first.clone();
+    let fetcher = Fetcher::new(FetchSettings::default())?;
+    // The URL on the command line is the user's choice, like a source's in sources.toml.
+    if let Location::Url(url) = &first {
+        fetcher.name_url(url);
+    }
+    let catalog = Catalog::embedded();
+    let mut validator = Validator::new(&catalog, chrono::Utc::now());
+    let mut visited = std::collections::HashSet::new();
+
+    let unreadable = loop {
+        visited.insert(location.to_string());
+        let bytes = match fetcher.fetch(&location, &[], None).await {
+            Ok(Response::Body { bytes, .. }) => bytes,
+            Ok(Response::NotModified) => {
+                break Some(format!(
+                    "{location}: the server answered 304 to an unconditional request"
+                ));
+            }
+            Err(error) => break Some(format!("cannot read {location}: {error}")),
+        };
+        let next = match validator.check_page(&location.to_string(), &bytes) {
+            Ok(next) => next,
+            Err(error) => break Some(error.to_string()),
+        };
+        let Some(next) = next else {
+            break None;
+        };
+        if visited.len() >= multifresque::scheduler::MAX_PAGES {
+            break Some(format!(
+                "the feed has more than {} pages",
+                multifresque::scheduler::MAX_PAGES
+            ));
+        }
+        location = match multifresque::fetch::resolve_next(&first, &location, &next) {
+            Ok(next) => next,
+            Err(error) => break Some(error),
+        };
+        if visited.contains(&location.to_string()) {
+            break Some(format!(
+                "`next` of a page leads back to {location}, already read: end the chain with \"next\": null"
+            ));
+        }
+    };
+
+    let report = validator.report;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "feed": args.target,
+                "unreadable": unreadable,
+                "summary": report.summary(),
+                "pages": report.pages,
+                "events": report.events,
+            }))?
+        );
+    } else {
+        print!("{}", multifresque::validate::render_text(&report));
+        if let Some(problem) = &unreadable {
+            println!("error: {problem}");
+        }
+    }
+    Ok(if unreadable.is_some() {
+        ExitCode::from(2)
+    } else if report.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
+    let config = multifresque::config::Config::load(&args.data.sources)?;
+    let only = match &args.source {
+        None => None,
+        Some(id) => match config.source(id) {
+            Some(source) => Some(source.clone()),
+            None => {
+                let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+                anyhow::bail!(
+                    "no source {id:?} in {}; known sources: {}",
+                    args.data.sources.display(),
+                    known.join(", ")
+                );
+            }
+        },
+    };
     let app = App::open_with(config, &args.data.data_dir, FetchSettings::default()).await?;
 
+    if let Some(source) = only {
+        let run = app.aggregator.run_source(&source).await;
+        print_runs(std::slice::from_ref(&run));
+        print_rejections(&app)?;
+        if !source.enabled {
+            eprintln!(
+                "note: source {:?} is disabled, so `serve` and the next `fetch` withdraw its events again",
+                source.id
+            );
+        }
+        return Ok(exit_code(&[run]));
+    }
+
     let count = app.config.enabled_sources().count() as u64;
+    if count == 0 {
+        eprintln!(
+            "note: {} enables no source; nothing to fetch",
+            args.data.sources.display()
+        );
+    }
     let progress = indicatif::ProgressBar::new(count).with_style(
         indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} sources {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -267,15 +565,53 @@ async fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     progress.finish_and_clear();
 
     print_runs(&runs);
-    let failed = runs
+    print_rejections(&app)?;
+    Ok(exit_code(&runs))
+}
+
+/// Success when no source failed.
+fn exit_code(runs: &[SourceRun]) -> ExitCode {
+    if runs
         .iter()
-        .filter(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
-        .count();
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
+        .any(|run| matches!(run.outcome, RunOutcome::Failed { .. }))
+    {
         ExitCode::FAILURE
-    })
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Rejections printed per source after the table; the store keeps more.
+const REJECTIONS_SHOWN: usize = 5;
+
+/// Lists why entries of each source's last parsed feed were rejected.
+fn print_rejections(app: &App) -> anyhow::Result<()> {
+    let statuses = app.state.store.source_statuses()?;
+    let with_rejections: Vec<_> = statuses
+        .iter()
+        .filter(|status| status.events_rejected > 0)
+        .collect();
+    if with_rejections.is_empty() {
+        return Ok(());
+    }
+    println!();
+    println!("rejected entries:");
+    for status in with_rejections {
+        for rejection in status.rejections.iter().take(REJECTIONS_SHOWN) {
+            let id = rejection.event_id.as_deref().unwrap_or("(no id)");
+            println!(
+                "  {}  {id}  {}: {}",
+                status.id, rejection.reason, rejection.detail
+            );
+        }
+        let hidden = status
+            .events_rejected
+            .saturating_sub(REJECTIONS_SHOWN as u64);
+        if hidden > 0 {
+            println!("  {}  ... and {hidden} more", status.id);
+        }
+    }
+    Ok(())
 }
 
 fn print_runs(runs: &[SourceRun]) {
@@ -340,6 +676,31 @@ async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn sources_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let path = args.data.data_dir.join(multifresque::app::STORE_FILE);
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `multifresque fetch` or `multifresque serve` first",
+            path.display()
+        );
+    }
+    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let store = multifresque::store::Store::open(&path)
+            .with_context(|| format!("cannot open store {}", path.display()))?;
+        Ok(multifresque::quality::report(&store)?)
+    })
+    .await??;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "sources": report }))?
+        );
+    } else {
+        print!("{}", multifresque::quality::render_table(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The CLI's filters as an API query string, so both are validated by the same code.
 fn search_query_string(args: &SearchArgs) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -349,6 +710,9 @@ fn search_query_string(args: &SearchArgs) -> String {
     }
     let optional = [
         ("near", &args.near),
+        ("lat", &args.lat),
+        ("lon", &args.lon),
+        ("country", &args.country),
         ("radius_km", &args.radius_km),
         ("attendance", &args.attendance),
         ("audience", &args.audience),
@@ -367,7 +731,11 @@ fn search_query_string(args: &SearchArgs) -> String {
     for code in &args.lang {
         query.append_pair("lang", code);
     }
+    if args.include_online {
+        query.append_pair("include_online", "true");
+    }
     query.append_pair("limit", &args.limit.to_string());
+    query.append_pair("offset", &args.offset.to_string());
     query.finish()
 }
 

@@ -16,9 +16,10 @@ use crate::places::Gazetteer;
 /// (year 0, 9999) that would otherwise sort first or last forever.
 const YEAR_RANGE: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Longest accepted session, in days. Fresque sessions last hours; a multi-week span is a
-/// listing or an export error.
-const MAX_DURATION_DAYS: i64 = 31;
+/// Longest accepted session, in hours: one day, plus the hour a day gains when clocks go
+/// back (an all-day calendar event then lasts 25 hours). Fresque sessions last hours and
+/// trainings a day; anything longer is a festival or programme listing, not a session.
+const MAX_DURATION_HOURS: i64 = 25;
 
 /// What normalization needs besides the draft.
 pub struct Normalizer<'a> {
@@ -40,14 +41,14 @@ impl Normalizer<'_> {
             return Err(Rejection::new(None, "missing_id", "the event has no id"));
         }
 
-        let title = collapse_whitespace(&clean_html(&draft.title));
+        let title = collapse_whitespace(&clean_text(&draft.title));
         if title.is_empty() {
             return Err(reject(
                 "missing_title",
                 "the title is empty once HTML is removed".to_owned(),
             ));
         }
-        let description = clean_html(draft.description.as_deref().unwrap_or(""));
+        let description = clean_text(draft.description.as_deref().unwrap_or(""));
         let workshop = self.workshop(&draft, &title).ok_or_else(|| {
             reject(
                 "missing_workshop",
@@ -55,7 +56,14 @@ impl Normalizer<'_> {
                     .to_owned(),
             )
         })?;
+        if !is_family_code(&workshop) {
+            return Err(reject(
+                "invalid_workshop",
+                format!("invalid workshop code {workshop:?}: use up to 64 letters, digits, - or _"),
+            ));
+        }
 
+        let (mut location, online_by_location) = self.location(&draft);
         let zone = match draft.time_zone.as_deref() {
             Some(name) => name.parse::<Tz>().map_err(|_| {
                 reject(
@@ -65,12 +73,11 @@ impl Normalizer<'_> {
                     ),
                 )
             })?,
-            None => self.source.time_zone,
+            None => self.default_zone(&location),
         };
         let (start, end) = resolve_times(draft.start, draft.end, zone)
             .map_err(|(reason, detail)| reject(reason, detail))?;
 
-        let (mut location, online_by_location) = self.location(&draft);
         let attendance = draft
             .attendance
             .unwrap_or_else(|| infer_attendance(&location, online_by_location, &title));
@@ -86,6 +93,7 @@ impl Normalizer<'_> {
             Status::Scheduled if draft.seats_left == Some(0) => Status::SoldOut,
             status => status,
         };
+        let languages = self.languages(&draft, &title, &description);
         let url = draft.url.and_then(web_link);
         let tickets_url = draft.tickets_url.and_then(web_link).or_else(|| url.clone());
 
@@ -101,7 +109,7 @@ impl Normalizer<'_> {
             time_zone: zone.name().to_owned(),
             attendance,
             audience,
-            languages: self.languages(&draft.languages),
+            languages,
             location,
             capacity: draft.capacity,
             seats_left: draft.seats_left,
@@ -110,7 +118,26 @@ impl Normalizer<'_> {
             updated_at: draft.updated_at,
             source: self.source.id.clone(),
             source_event_id: id,
+            links: Vec::new(),
         })
+    }
+
+    /// The zone for times a feed gives without one: the source's, unless the event's postal
+    /// code is in a French overseas department or the event is in another country whose
+    /// main zone is known (a Swiss session in a French export).
+    fn default_zone(&self, location: &Location) -> Tz {
+        let country = location.country.as_deref();
+        if let Some(zone) = location.postal_code.as_deref().and_then(overseas_zone)
+            && matches!(country, None | Some("FR"))
+        {
+            return zone;
+        }
+        match country {
+            Some(country) if Some(country) != self.source.country.as_deref() => {
+                country_zone(country).unwrap_or(self.source.time_zone)
+            }
+            _ => self.source.time_zone,
+        }
     }
 
     /// The family: the feed's own value, a category naming a family, a family named in the
@@ -146,8 +173,11 @@ impl Normalizer<'_> {
             })
     }
 
-    fn languages(&self, declared: &[String]) -> Vec<String> {
-        let mut languages: Vec<String> = declared
+    /// The languages the event declares (its feed's field, else categories that name a
+    /// language); else the one detected from its text; else the source's default language.
+    fn languages(&self, draft: &Draft, title: &str, description: &str) -> Vec<String> {
+        let mut languages: Vec<String> = draft
+            .languages
             .iter()
             .filter_map(|tag| {
                 let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
@@ -155,9 +185,20 @@ impl Normalizer<'_> {
                     .then_some(primary)
             })
             .collect();
+        if languages.is_empty() {
+            languages = draft
+                .categories
+                .iter()
+                .filter_map(|category| crate::language::from_label(category))
+                .map(str::to_owned)
+                .collect();
+        }
         languages.dedup();
         if languages.is_empty() {
-            languages.extend(self.source.language.clone());
+            match crate::language::detect(title, description) {
+                Some(detected) => languages.push(detected.to_owned()),
+                None => languages.extend(self.source.language.clone()),
+            }
         }
         languages
     }
@@ -183,7 +224,7 @@ impl Normalizer<'_> {
         ] {
             *field = field
                 .take()
-                .map(|v| collapse_whitespace(&clean_html(&v)))
+                .map(|v| collapse_whitespace(&clean_text(&v)))
                 .filter(|v| !v.is_empty());
         }
         location.country = location
@@ -234,12 +275,14 @@ impl Normalizer<'_> {
 }
 
 /// The global id of an event: `{source}~{publisher id}` when the publisher's id is short and
-/// URL-safe, else `{source}~h{hash}` with a stable 64-bit FNV-1a hash of it.
+/// URL-safe, else `{source}~h{hash}` with a stable 64-bit FNV-1a hash of it. `~` counts as
+/// safe, so an event read from another multifresque keeps that instance's id readable:
+/// `primary~fresque-du-climat~fdc-1`.
 pub fn event_id(source_id: &str, source_event_id: &str) -> String {
     let safe = source_event_id.len() <= 80
         && source_event_id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
     if safe {
         format!("{source_id}~{source_event_id}")
     } else {
@@ -266,13 +309,14 @@ fn resolve_times(
     let start_when = start.ok_or(("missing_start", "the event has no start".to_owned()))?;
     let start = resolve(start_when, zone).ok_or((
         "invalid_start",
-        format!("start {start_when:?} does not exist in {zone}"),
+        format!("start {start_when} does not exist in {zone}"),
     ))?;
     if !YEAR_RANGE.contains(&start.year_in(zone)) {
         return Err((
             "date_out_of_range",
             format!(
-                "start {start} is outside the years {}-{}",
+                "start {} is outside the years {}-{}",
+                start.with_timezone(&Utc).to_rfc3339(),
                 YEAR_RANGE.start(),
                 YEAR_RANGE.end()
             ),
@@ -295,13 +339,21 @@ fn resolve_times(
         if end < start {
             return Err((
                 "end_before_start",
-                format!("end {end} is before start {start}"),
+                format!(
+                    "end {} is before start {}",
+                    end.to_rfc3339(),
+                    start.to_rfc3339()
+                ),
             ));
         }
-        if end - start > Duration::days(MAX_DURATION_DAYS) {
+        if end - start > Duration::hours(MAX_DURATION_HOURS) {
             return Err((
                 "too_long",
-                format!("the event lasts more than {MAX_DURATION_DAYS} days ({start} to {end})"),
+                format!(
+                    "the event lasts more than {MAX_DURATION_HOURS} hours ({} to {}): a festival or programme listing, not a session",
+                    start.to_rfc3339(),
+                    end.to_rfc3339()
+                ),
             ));
         }
     }
@@ -405,6 +457,73 @@ pub fn clean_html(input: &str) -> String {
     let mut lines: Vec<String> = decoded.lines().map(collapse_whitespace).collect();
     lines.dedup_by(|a, b| a.is_empty() && b.is_empty());
     lines.join("\n").trim().to_owned()
+}
+
+/// Plain text for storage and display: HTML removed, Unicode composed (NFC, so that "é"
+/// written as "e" plus an accent matches "é"), and control and bidirectional formatting
+/// characters dropped so that no feed can rewrite a terminal or reorder a page's text.
+pub fn clean_text(input: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+
+    clean_html(input)
+        .nfc()
+        .filter(|&c| !is_hidden_control(c))
+        .collect()
+}
+
+fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn is_family_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The zone of French overseas departments and collectivities, from their postal codes
+/// (971 to 976, 977 and 978).
+fn overseas_zone(postal_code: &str) -> Option<Tz> {
+    use chrono_tz::{America, Indian};
+
+    if postal_code.len() != 5 || !postal_code.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(match &postal_code[..3] {
+        "971" | "977" | "978" => America::Guadeloupe,
+        "972" => America::Martinique,
+        "973" => America::Cayenne,
+        "974" => Indian::Reunion,
+        "975" => America::Miquelon,
+        "976" => Indian::Mayotte,
+        _ => return None,
+    })
+}
+
+/// The main zone of a country (mainland Spain and Portugal), for events whose feed names no
+/// zone.
+fn country_zone(country: &str) -> Option<Tz> {
+    use chrono_tz::Europe;
+
+    Some(match country {
+        "FR" => Europe::Paris,
+        "BE" => Europe::Brussels,
+        "CH" => Europe::Zurich,
+        "LU" => Europe::Luxembourg,
+        "MC" => Europe::Monaco,
+        "GB" => Europe::London,
+        "IE" => Europe::Dublin,
+        "DE" => Europe::Berlin,
+        "AT" => Europe::Vienna,
+        "NL" => Europe::Amsterdam,
+        "IT" => Europe::Rome,
+        "ES" => Europe::Madrid,
+        "PT" => Europe::Lisbon,
+        _ => return None,
+    })
 }
 
 fn collapse_whitespace(text: &str) -> String {

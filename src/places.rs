@@ -371,8 +371,24 @@ impl Gazetteer {
                 table.exact(city).any(|entry| entry == hit.entry)
             })
         });
-        let best = named.or_else(|| hits.first().copied())?;
+        let first = hits.first().copied()?;
+        let best = match (named, folded_city) {
+            // "69007 Lyon" means Lyon's 7th arrondissement, the code's own entry, which is
+            // more precise than the city centre.
+            (Some(_), Some(city)) if self.is_part_of(first, city) => first,
+            (Some(named), _) => named,
+            (None, _) => first,
+        };
         Some(self.place(best, Some(code)))
+    }
+
+    /// Whether a place's name is a part of the named city, such as "Lyon 7e Arrondissement"
+    /// for "lyon".
+    fn is_part_of(&self, hit: Hit, folded_city: &str) -> bool {
+        let name = fold(&self.place(hit, None).name);
+        name.len() > folded_city.len()
+            && name.starts_with(folded_city)
+            && name[folded_city.len()..].starts_with(' ')
     }
 
     /// Finds the best place whose folded name or alias is `folded` and whose (country,

@@ -228,3 +228,73 @@ fn fetch_unknown_source_names_known_ones() {
     assert!(message.contains("no source \"nope\""), "{message}");
     assert!(message.contains("fresque-du-climat"), "{message}");
 }
+
+#[test]
+fn sources_report_shows_quality_per_source() {
+    let data = tempfile::tempdir().unwrap();
+    let fetch = binary()
+        .args(["fetch", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        fetch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+
+    let report = binary()
+        .args(["sources", "report", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&report.stdout);
+    let json = binary()
+        .args(["sources", "report", "--json", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let collective = table
+        .lines()
+        .find(|l| l.starts_with("collectif-fresques-lyon "))
+        .unwrap_or_else(|| panic!("{table}"));
+    let columns: Vec<&str> = collective.split_whitespace().collect();
+    assert_eq!(columns[1], "13", "events: {collective}");
+    assert_eq!(
+        columns[10], "1",
+        "merged with the Fresque du Climat feed: {collective}"
+    );
+    assert_eq!(columns[11], "2", "rejected: {collective}");
+    assert!(
+        table.contains("collectif-fresques-lyon    invalid_start 1, missing_title 1"),
+        "{table}"
+    );
+    assert_eq!(parsed["sources"].as_array().unwrap().len(), 4);
+    assert_eq!(parsed["sources"][0]["rejections"]["invalid_start"], 1);
+}
+
+#[test]
+fn sources_report_before_any_fetch_says_what_to_run() {
+    let data = tempfile::tempdir().unwrap();
+
+    let report = binary()
+        .args(["sources", "report", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&report.stderr);
+
+    assert_eq!(report.status.code(), Some(1));
+    assert!(message.contains("no store at"), "{message}");
+    assert!(
+        message.contains("run `multifresque fetch` or `multifresque serve` first"),
+        "{message}"
+    );
+}

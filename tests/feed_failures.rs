@@ -224,3 +224,158 @@ async fn one_failing_source_leaves_others_alone() {
     );
     assert_eq!(service.search_ids("").await.len(), 3);
 }
+
+#[tokio::test]
+async fn rejected_entry_keeps_previous_version() {
+    let (feeds, service) = service_with_feed(three_events()).await;
+    service.fetch_all().await;
+
+    let mut broken = event(
+        "villeurbanne-1",
+        "Fresque du Climat à Villeurbanne",
+        12,
+        "Villeurbanne",
+        45.7719,
+        4.8902,
+    );
+    broken["start"] = serde_json::json!("2027-03-04 18:30");
+    feeds.set(
+        "climat.json",
+        Behaviour::Serve(feed(
+            vec![
+                event(
+                    "lyon-1",
+                    "Fresque du Climat à Lyon",
+                    10,
+                    "Lyon",
+                    45.7640,
+                    4.8357,
+                ),
+                broken,
+                event(
+                    "paris-1",
+                    "Fresque du Climat à Paris",
+                    14,
+                    "Paris",
+                    48.8566,
+                    2.3522,
+                ),
+            ],
+            None,
+        )),
+    );
+    let runs = service.fetch_all().await;
+
+    assert!(
+        matches!(&runs[0].outcome, RunOutcome::Stored { applied, rejected: 1, .. } if applied.withdrawn == 0),
+        "{runs:?}"
+    );
+    assert_eq!(service.search_ids("").await.len(), 3);
+}
+
+#[tokio::test]
+async fn change_on_second_page_is_seen() {
+    let feeds = FeedServer::start().await;
+    feeds.set(
+        "p1.json",
+        Behaviour::Serve(feed(
+            vec![event("a", "Fresque A", 3, "Lyon", 45.76, 4.83)],
+            Some("p2.json"),
+        )),
+    );
+    feeds.set(
+        "p2.json",
+        Behaviour::Serve(feed(
+            vec![event("b", "Fresque B", 4, "Lyon", 45.76, 4.83)],
+            None,
+        )),
+    );
+    let service = TestService::start(
+        &openfresque_source("paged", &feeds.url("p1.json")),
+        Path::new("."),
+    )
+    .await;
+    service.fetch_all().await;
+
+    let mut cancelled = event("b", "Fresque B", 4, "Lyon", 45.76, 4.83);
+    cancelled["status"] = serde_json::json!("cancelled");
+    feeds.set(
+        "p2.json",
+        Behaviour::Serve(feed(
+            vec![cancelled, event("c", "Fresque C", 5, "Lyon", 45.76, 4.83)],
+            None,
+        )),
+    );
+    let runs = service.fetch_all().await;
+
+    assert!(
+        matches!(&runs[0].outcome, RunOutcome::Stored { applied, .. } if applied.added == 1 && applied.updated == 1),
+        "{runs:?}"
+    );
+    assert_eq!(service.search_ids("").await, vec!["paged~a", "paged~c"]);
+}
+
+#[tokio::test]
+async fn removed_source_leaves_search() {
+    let feeds = FeedServer::start().await;
+    feeds.set(
+        "one.json",
+        Behaviour::Serve(feed(
+            vec![event("a", "Fresque A", 3, "Lyon", 45.76, 4.83)],
+            None,
+        )),
+    );
+    feeds.set(
+        "two.json",
+        Behaviour::Serve(feed(
+            vec![event("b", "Fresque B", 4, "Lyon", 45.76, 4.83)],
+            None,
+        )),
+    );
+    let both = format!(
+        "{}\n{}",
+        openfresque_source("one", &feeds.url("one.json")),
+        openfresque_source("two", &feeds.url("two.json"))
+    );
+    let service = TestService::start(&both, Path::new(".")).await;
+    service.fetch_all().await;
+    assert_eq!(service.search_ids("").await.len(), 2);
+
+    let restarted = TestService::start_in(
+        &openfresque_source("one", &feeds.url("one.json")),
+        Path::new("."),
+        service.into_data().await,
+    )
+    .await;
+
+    assert_eq!(restarted.search_ids("").await, vec!["one~a"]);
+    let (status, body) = restarted.get("/api/v1/events/two~b").await;
+    assert_eq!(status, 200);
+    assert!(body["withdrawn_at"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn next_page_on_other_host_is_refused() {
+    let feeds = FeedServer::start().await;
+    let elsewhere = feeds.url("p2.json").replace("127.0.0.1", "127.0.0.2");
+    feeds.set(
+        "p1.json",
+        Behaviour::Serve(feed(
+            vec![event("a", "Fresque A", 3, "Lyon", 45.76, 4.83)],
+            Some(&elsewhere),
+        )),
+    );
+    let service = TestService::start(
+        &openfresque_source("hop", &feeds.url("p1.json")),
+        Path::new("."),
+    )
+    .await;
+
+    let runs = service.fetch_all().await;
+
+    assert!(
+        matches!(&runs[0].outcome, RunOutcome::Failed { error } if error.contains("leaves the feed's origin")),
+        "{runs:?}"
+    );
+    assert_eq!(feeds.requests.load(Ordering::SeqCst), 1);
+}

@@ -322,3 +322,36 @@ async fn single_event_and_lookups() {
         "{health}"
     );
 }
+
+#[tokio::test]
+async fn framework_errors_are_json_and_not_cached() {
+    let service = examples().await;
+    let client = &service.client;
+
+    let posted = client
+        .post(format!("{}/api/v1/events", service.base))
+        .send()
+        .await
+        .unwrap();
+    let undecodable = client
+        .get(format!("{}/api/v1/events/%FF%FE", service.base))
+        .send()
+        .await
+        .unwrap();
+    let invalid = client
+        .get(format!("{}/api/v1/events?sort=price", service.base))
+        .send()
+        .await
+        .unwrap();
+
+    for (response, status, code) in [
+        (posted, 405, "method_not_allowed"),
+        (undecodable, 400, "invalid_request"),
+        (invalid, 400, "invalid_parameter"),
+    ] {
+        assert_eq!(response.status().as_u16(), status);
+        assert!(response.headers().get("cache-control").is_none(), "{code}");
+        let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], code);
+    }
+}

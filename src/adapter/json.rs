@@ -4,13 +4,48 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::event::When;
+use crate::event::{Rejection, When};
 
 pub type Object = Map<String, Value>;
 
 /// Longest text kept from one field, in bytes; longer values are cut at a character
 /// boundary so one oversized field cannot bloat the store and the index.
 pub const MAX_TEXT_BYTES: usize = 20_000;
+
+/// The parts every JSON entry needs whatever its format: the object itself, its id and its
+/// title. `noun` names an entry in messages ("event", "record").
+///
+/// # Errors
+///
+/// Returns the [`Rejection`] for an entry that is not an object or lacks an id or a title.
+pub fn entry_head<'a>(
+    entry: &'a Value,
+    noun: &str,
+) -> Result<(&'a Object, String, String), Rejection> {
+    let Value::Object(fields) = entry else {
+        return Err(Rejection::new(
+            None,
+            "not_an_object",
+            format!("{noun} must be an object, found {}", kind(entry)),
+        ));
+    };
+    let Some(id) = text(fields, "id").ok().flatten() else {
+        return Err(Rejection::new(
+            None,
+            "missing_id",
+            "`id` is missing or empty",
+        ));
+    };
+    match text(fields, "title") {
+        Ok(Some(title)) => Ok((fields, id, title)),
+        Ok(None) => Err(Rejection::new(
+            Some(&id),
+            "missing_title",
+            "`title` is missing or empty",
+        )),
+        Err(detail) => Err(Rejection::new(Some(&id), "invalid_field", detail)),
+    }
+}
 
 pub fn text(object: &Object, key: &str) -> Result<Option<String>, String> {
     match object.get(key) {

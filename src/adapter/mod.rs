@@ -7,6 +7,7 @@
 
 pub mod ics;
 mod json;
+pub mod jsonld;
 pub mod openfresque;
 pub mod tuf;
 
@@ -25,16 +26,19 @@ pub enum Kind {
     Ics,
     /// Trouver une Fresque's JSON array of records.
     Tuf,
+    /// schema.org `Event` objects in JSON-LD, or in the JSON-LD blocks of an HTML page.
+    Jsonld,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Openfresque, Kind::Ics, Kind::Tuf];
+    pub const ALL: [Kind; 4] = [Kind::Openfresque, Kind::Ics, Kind::Tuf, Kind::Jsonld];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Openfresque => "openfresque",
             Kind::Ics => "ics",
             Kind::Tuf => "tuf",
+            Kind::Jsonld => "jsonld",
         }
     }
 }
@@ -68,7 +72,7 @@ pub enum AdapterError {
         column: usize,
         message: String,
     },
-    #[error("not a {expected} feed: {detail}")]
+    #[error("not a valid {expected} feed: {detail}")]
     WrongFormat {
         expected: &'static str,
         detail: String,
@@ -97,8 +101,79 @@ pub fn parse(kind: Kind, bytes: &[u8], context: &Context) -> Result<Parsed, Adap
         return Err(AdapterError::Empty);
     }
     match kind {
-        Kind::Openfresque => openfresque::parse(bytes, context),
+        Kind::Openfresque => parse_json(bytes, |text| openfresque::parse(text, context)),
         Kind::Ics => ics::parse(bytes, context),
-        Kind::Tuf => tuf::parse(bytes, context),
+        Kind::Tuf => parse_json(bytes, |text| tuf::parse(text, context)),
+        Kind::Jsonld => jsonld::parse(bytes, context),
+    }
+}
+
+/// Prepares a JSON body as publishers write it: a UTF-8 byte order mark is skipped, and an
+/// invalid byte becomes U+FFFD so that one bad character costs one title, not the feed.
+fn parse_json(
+    bytes: &[u8],
+    parse: impl FnOnce(&[u8]) -> Result<Parsed, AdapterError>,
+) -> Result<Parsed, AdapterError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = String::from_utf8_lossy(bytes);
+
+    match parse(text.as_bytes()) {
+        Err(AdapterError::Json { .. }) if text.trim_start().starts_with('<') => {
+            Err(AdapterError::WrongFormat {
+                expected: "JSON",
+                detail: "the body is HTML or XML, such as an error or login page".to_owned(),
+            })
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context {
+            default_time_zone: chrono_tz::Europe::Paris,
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            horizon_days: 365,
+        }
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(b"[]");
+
+        assert!(
+            parse(Kind::Tuf, &bytes, &context())
+                .unwrap()
+                .drafts
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_costs_one_character() {
+        let mut bytes =
+            br#"{"openfresque_feed": "1", "events": [{"id": "a", "title": "Fresque "#.to_vec();
+        bytes.push(0xFF);
+        bytes.extend_from_slice(br#"", "start": "2027-01-14T18:30:00+01:00"}]}"#);
+
+        let parsed = parse(Kind::Openfresque, &bytes, &context()).unwrap();
+
+        assert_eq!(parsed.drafts[0].title, "Fresque \u{fffd}");
+    }
+
+    #[test]
+    fn html_body_is_named() {
+        let error = parse(
+            Kind::Openfresque,
+            b"<html><body>Maintenance</body></html>",
+            &context(),
+        )
+        .unwrap_err();
+
+        assert!(error.to_string().contains("the body is HTML"), "{error}");
     }
 }

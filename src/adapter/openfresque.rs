@@ -76,33 +76,18 @@ fn wrong_format(detail: String) -> AdapterError {
 }
 
 fn read_event(entry: &Value) -> Result<Draft, Rejection> {
-    let Value::Object(fields) = entry else {
-        return Err(Rejection::new(
-            None,
-            "invalid_event",
-            format!("an event must be an object, found {}", json::kind(entry)),
-        ));
-    };
-    let id = json::text(fields, "id").ok().flatten();
-    let reject = |reason: &str, detail: String| Rejection::new(id.as_deref(), reason, detail);
+    let (fields, source_event_id, title) = json::entry_head(entry, "an event")?;
+    let reject =
+        |reason: &str, detail: String| Rejection::new(Some(&source_event_id), reason, detail);
     let invalid = |detail: String| reject("invalid_field", detail);
 
-    let Some(source_event_id) = id.clone() else {
-        return Err(reject("missing_id", "`id` is missing or empty".to_owned()));
-    };
-    let Some(title) = json::text(fields, "title").map_err(invalid)? else {
-        return Err(reject(
-            "missing_title",
-            "`title` is missing or empty".to_owned(),
-        ));
-    };
     let start = instant(fields, "start").map_err(|d| reject("invalid_start", d))?;
     if start.is_none() {
         return Err(reject("missing_start", "`start` is missing".to_owned()));
     }
 
     Ok(Draft {
-        source_event_id,
+        source_event_id: source_event_id.clone(),
         workshop: json::text(fields, "workshop").map_err(invalid)?,
         title,
         description: json::text(fields, "description").map_err(invalid)?,
@@ -117,16 +102,21 @@ fn read_event(entry: &Value) -> Result<Draft, Rejection> {
             Attendance::parse,
             "in_person, online, mixed",
         )
-        .map_err(invalid)?,
-        // Later versions may add audiences: an unknown one falls back to the default
-        // instead of losing the event.
-        audience: json::text(fields, "audience")
-            .map_err(invalid)?
-            .and_then(|a| Audience::parse(&a)),
-        languages: json::strings(fields, "languages").map_err(invalid)?,
-        location: match json::object(fields, "location").map_err(invalid)? {
-            Some(location) => read_location(location).map_err(invalid)?,
-            None => Location::default(),
+        .map_err(|d| reject("invalid_attendance", d))?,
+        audience: enum_field(
+            fields,
+            "audience",
+            Audience::parse,
+            "general_public, training, kids, companies",
+        )
+        .map_err(|d| reject("invalid_audience", d))?,
+        languages: languages(fields).map_err(invalid)?,
+        location: match json::object(fields, "location") {
+            Ok(Some(location)) => {
+                read_location(location).map_err(|d| reject("invalid_location", d))?
+            }
+            Ok(None) => Location::default(),
+            Err(detail) => return Err(reject("invalid_location", detail)),
         },
         capacity: json::count(fields, "capacity").map_err(invalid)?,
         seats_left: json::count(fields, "seats_left").map_err(invalid)?,
@@ -136,7 +126,7 @@ fn read_event(entry: &Value) -> Result<Draft, Rejection> {
             Status::parse,
             "scheduled, cancelled, postponed, sold_out",
         )
-        .map_err(invalid)?,
+        .map_err(|d| reject("invalid_status", d))?,
         price: match json::object(fields, "price").map_err(invalid)? {
             Some(price) => Some(read_price(price).map_err(invalid)?),
             None => None,
@@ -172,7 +162,7 @@ fn enum_field<T>(
 }
 
 fn read_location(fields: &Object) -> Result<Location, String> {
-    Ok(Location {
+    let location = Location {
         name: json::text(fields, "name")?,
         street: json::text(fields, "street")?,
         postal_code: json::text(fields, "postal_code")?,
@@ -182,16 +172,66 @@ fn read_location(fields: &Object) -> Result<Location, String> {
         latitude: json::number(fields, "latitude")?,
         longitude: json::number(fields, "longitude")?,
         geocoded: None,
-    })
+    };
+
+    if let Some(country) = &location.country
+        && !(country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Err(format!(
+            "`country` {country:?} is not an ISO 3166-1 alpha-2 code such as \"FR\""
+        ));
+    }
+    match (location.latitude, location.longitude) {
+        (Some(latitude), _) if !(-90.0..=90.0).contains(&latitude) => {
+            Err(format!("`latitude` {latitude} is outside -90 to 90"))
+        }
+        (_, Some(longitude)) if !(-180.0..=180.0).contains(&longitude) => {
+            Err(format!("`longitude` {longitude} is outside -180 to 180"))
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            Err("give both `latitude` and `longitude`, or neither".to_owned())
+        }
+        _ => Ok(location),
+    }
+}
+
+/// ISO 639-1 codes; a region subtag such as `fr-BE` is accepted and dropped later.
+fn languages(fields: &Object) -> Result<Vec<String>, String> {
+    let codes = json::strings(fields, "languages")?;
+    for code in &codes {
+        let primary = code.split(['-', '_']).next().unwrap_or("");
+        if primary.len() != 2 || !primary.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(format!(
+                "`languages` contains {code:?}, not an ISO 639-1 code such as \"fr\""
+            ));
+        }
+    }
+    Ok(codes)
 }
 
 fn read_price(fields: &Object) -> Result<Price, String> {
-    Ok(Price {
+    let price = Price {
         free: json::boolean(fields, "free")?.unwrap_or(false),
         min: json::number(fields, "min")?,
         max: json::number(fields, "max")?,
         currency: json::text(fields, "currency")?,
-    })
+    };
+
+    for (name, amount) in [("min", price.min), ("max", price.max)] {
+        if let Some(amount) = amount
+            && amount < 0.0
+        {
+            return Err(format!("`price.{name}` {amount} is negative"));
+        }
+    }
+    if let Some(currency) = &price.currency
+        && !(currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        return Err(format!(
+            "`price.currency` {currency:?} is not an ISO 4217 code such as \"EUR\""
+        ));
+    }
+    Ok(price)
 }
 
 #[cfg(test)]
@@ -276,22 +316,41 @@ mod tests {
                 (Some("no-offset"), "invalid_start"),
                 (Some("no-title"), "missing_title"),
                 (None, "missing_id"),
-                (Some("bad-attendance"), "invalid_field"),
+                (Some("bad-attendance"), "invalid_attendance"),
                 (Some("negative"), "invalid_field"),
-                (None, "invalid_event"),
+                (None, "not_an_object"),
             ]
         );
     }
 
     #[test]
-    fn unknown_audience_falls_back_to_default() {
-        let bytes = page(
-            json!([{"id": "a", "title": "F", "start": "2027-01-14T18:30:00+01:00", "audience": "seniors"}]),
-        );
+    fn field_rejections_use_the_specified_reasons() {
+        let cases = [
+            (json!({"audience": "seniors"}), "invalid_audience"),
+            (json!({"status": "maybe"}), "invalid_status"),
+            (json!({"location": "Lyon"}), "invalid_location"),
+            (json!({"location": {"country": "fra"}}), "invalid_location"),
+            (
+                json!({"location": {"latitude": 91, "longitude": 4}}),
+                "invalid_location",
+            ),
+            (json!({"location": {"latitude": 45}}), "invalid_location"),
+            (json!({"languages": ["french"]}), "invalid_field"),
+            (json!({"price": {"min": -5}}), "invalid_field"),
+            (json!({"price": {"currency": "euro"}}), "invalid_field"),
+            (json!({"end": "demain"}), "invalid_end"),
+        ];
 
-        let parsed = parse(&bytes, &context()).unwrap();
+        for (extra, reason) in cases {
+            let mut event = json!({"id": "a", "title": "F", "start": "2027-01-14T18:30:00+01:00"});
+            for (key, value) in extra.as_object().unwrap() {
+                event[key] = value.clone();
+            }
+            let parsed = parse(&page(json!([event])), &context()).unwrap();
 
-        assert_eq!(parsed.drafts[0].audience, None);
+            assert_eq!(parsed.rejections.len(), 1, "{extra}");
+            assert_eq!(parsed.rejections[0].reason, reason, "{extra}");
+        }
     }
 
     #[test]

@@ -35,26 +35,11 @@ pub fn parse(bytes: &[u8], _context: &Context) -> Result<Parsed, AdapterError> {
 }
 
 fn read_record(record: &Value) -> Result<Draft, Rejection> {
-    let Value::Object(fields) = record else {
-        return Err(Rejection::new(
-            None,
-            "invalid_event",
-            format!("a record must be an object, found {}", json::kind(record)),
-        ));
-    };
-    let id = json::text(fields, "id").ok().flatten();
-    let reject = |reason: &str, detail: String| Rejection::new(id.as_deref(), reason, detail);
+    let (fields, source_event_id, title) = json::entry_head(record, "a record")?;
+    let reject =
+        |reason: &str, detail: String| Rejection::new(Some(&source_event_id), reason, detail);
     let invalid = |detail: String| reject("invalid_field", detail);
 
-    let Some(source_event_id) = id.clone() else {
-        return Err(reject("missing_id", "`id` is missing or empty".to_owned()));
-    };
-    let Some(title) = json::text(fields, "title").map_err(invalid)? else {
-        return Err(reject(
-            "missing_title",
-            "`title` is missing or empty".to_owned(),
-        ));
-    };
     let Some(start) = json::when(fields, "start_date").map_err(|d| reject("invalid_start", d))?
     else {
         return Err(reject(
@@ -69,7 +54,7 @@ fn read_record(record: &Value) -> Result<Draft, Rejection> {
     let sold_out = flag("sold_out").map_err(invalid)?;
 
     Ok(Draft {
-        source_event_id,
+        source_event_id: source_event_id.clone(),
         workshop: json::text(fields, "workshop_type").map_err(invalid)?,
         title,
         description: json::text(fields, "description").map_err(invalid)?,

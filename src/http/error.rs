@@ -74,3 +74,51 @@ impl IntoResponse for ApiError {
         (self.status, Json(Body { error: &self })).into_response()
     }
 }
+
+/// Gives the answers that axum and tower produce themselves (a path that cannot be decoded,
+/// a wrong method, a timeout, a body too large) the same JSON error body as the handlers'.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this path answers GET only"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long to answer"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("body_too_large", "the request body is larger than 16 KiB")
+        }
+        StatusCode::TOO_MANY_REQUESTS => (
+            "too_many_requests",
+            "too many requests from this client; retry later",
+        ),
+        status if status.is_server_error() => (
+            "internal_error",
+            "the server failed to answer; the error is logged",
+        ),
+        _ => (
+            "invalid_request",
+            "the request path or query string is invalid",
+        ),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let error = ApiError {
+        status,
+        code,
+        message: message.to_owned(),
+        parameter: None,
+        accepted: Vec::new(),
+    };
+    let body = error.into_response().into_body();
+    parts.headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, body)
+}

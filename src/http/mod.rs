@@ -1,9 +1,17 @@
 //! The HTTP API (axum): search, single events, the workshop catalog, place suggestions and
-//! health. Handlers validate input, run blocking work (tantivy, SQLite) off the async
+//! health here; source status, exports, metrics and the OpenAPI document in submodules. Handlers validate input, run blocking work (tantivy, SQLite) off the async
 //! threads, and answer JSON; they never build SQL or touch index files themselves.
 
+mod caching;
 mod error;
+mod events;
+mod exports;
+mod observe;
+mod openapi;
 pub mod params;
+mod quality;
+pub mod rate_limit;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +29,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -29,9 +36,11 @@ pub use error::ApiError;
 
 use crate::catalog::{Catalog, Workshop};
 use crate::index::Index;
+use crate::metrics::Metrics;
 use crate::places::{self, Gazetteer, Place};
+use crate::scheduler::live::Live;
 use crate::search::SearchResults;
-use crate::store::{Store, StoredEvent};
+use crate::store::Store;
 
 /// Longest time a request may take before the server answers 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,19 +60,28 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub catalog: Arc<Catalog>,
     pub gazetteer: Arc<Gazetteer>,
+    /// Per-client request quota of every route.
+    pub rate_limit: Arc<rate_limit::ClientRateLimiter>,
+    /// The running schedule: source status, next runs and manual refresh.
+    pub live: Arc<Live>,
+    /// Counters and histograms served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The token `POST /api/v1/sources/{id}/refresh` requires; `None` disables the route.
+    pub admin_token: Option<Arc<str>>,
+    /// The data directory, whose files `/metrics` measures.
+    pub data_dir: Arc<std::path::PathBuf>,
 }
 
 /// Builds the application's router; `main` serves it and tests drive it.
 pub fn router(state: AppState) -> Router {
+    caching::mark_start();
     let api = Router::new()
         .route("/api/v1/events", get(search_events))
         .route("/api/v1/events/{id}", get(get_event))
         .route("/api/v1/workshops", get(list_workshops))
         .route("/api/v1/places", get(suggest_places))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(SEARCH_CACHE_CONTROL),
-        ))
+        .merge(quality::routes())
+        .layer(axum::middleware::map_response(cache_success))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -74,8 +92,25 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(api)
         .merge(crate::web::routes())
+        .merge(sources::routes())
+        .merge(exports::routes())
+        .merge(observe::routes())
+        .merge(openapi::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::record_latency,
+        ))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::conditional,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limit.clone(),
+            rate_limit::enforce,
+        ))
         .with_state(state)
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -86,6 +121,17 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal(&"handler panicked").into_response()
         }))
+}
+
+/// Lets clients and caches reuse successful answers for a minute; errors are not cached.
+async fn cache_success(mut response: Response) -> Response {
+    if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(SEARCH_CACHE_CONTROL),
+        );
+    }
+    response
 }
 
 /// Runs blocking work on the blocking pool and maps its failure to a 500.
@@ -132,13 +178,13 @@ async fn search_events(
 async fn get_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<StoredEvent>, ApiError> {
+) -> Result<Json<events::ServedEvent>, ApiError> {
     if id.len() > 256 {
         return Err(ApiError::not_found("no event with this id".to_owned()));
     }
-    let store = state.store.clone();
+    let (store, index) = (state.store.clone(), state.index.clone());
     let lookup = id.clone();
-    blocking(move || store.event(&lookup))
+    blocking(move || events::served_event(&store, &index, &lookup))
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no event with id {id:?}")))

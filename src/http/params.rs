@@ -73,7 +73,15 @@ pub fn parse_event_search(
 
     let (geo_center, place) =
         geo_center(single("near")?, single("lat")?, single("lon")?, gazetteer)?;
-    let radius_km = radius(single("radius_km")?)?;
+    let radius_text = single("radius_km")?;
+    if radius_text.is_some() && geo_center.is_none() {
+        return Err(ApiError::invalid(
+            "radius_km",
+            "radius_km needs a place: give near, or lat and lon".to_owned(),
+            &[],
+        ));
+    }
+    let radius_km = radius(radius_text)?;
     let geo = geo_center.map(|(latitude, longitude)| GeoFilter {
         latitude,
         longitude,
@@ -219,8 +227,11 @@ pub fn parse_event_search(
 ///
 /// Returns a 400 [`ApiError`] naming the unknown parameter and listing the accepted ones.
 pub fn pairs(raw: &str, accepted: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
+    use unicode_normalization::UnicodeNormalization;
+
+    // Composed (NFC) values, so that "e" plus a combining accent matches "é".
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
-        .into_owned()
+        .map(|(name, value)| (name.into_owned(), value.nfc().collect()))
         .collect();
     if let Some((name, _)) = pairs
         .iter()
@@ -328,9 +339,15 @@ fn coordinate(name: &str, value: &str, bound: f64) -> Result<f64, ApiError> {
         .ok()
         .filter(|v| v.is_finite() && v.abs() <= bound)
         .ok_or_else(|| {
+            // An unencoded + in a query string decodes to a space.
+            let hint = if value.contains(' ') {
+                " (write + as %2B in a URL)"
+            } else {
+                ""
+            };
             ApiError::invalid(
                 name,
-                format!("invalid {name} {value:?}"),
+                format!("invalid {name} {value:?}{hint}"),
                 &[&format!("a number of degrees from -{bound} to {bound}")],
             )
         })
@@ -382,7 +399,7 @@ fn integer(
 
 fn boolean(name: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
     value
-        .map(|text| match text {
+        .map(|text| match text.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
             _ => Err(ApiError::invalid(
@@ -395,7 +412,7 @@ fn boolean(name: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
 }
 
 /// An RFC 3339 date-time, or a date alone meaning its first instant in UTC.
-fn date_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+pub fn date_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
         return Ok(at.with_timezone(&Utc));
     }
@@ -404,9 +421,15 @@ fn date_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .map(|midnight| Utc.from_utc_datetime(&midnight))
         .ok_or_else(|| {
+            // An unencoded + in a query string decodes to a space.
+            let hint = if value.contains(' ') {
+                " (write + as %2B in a URL)"
+            } else {
+                ""
+            };
             ApiError::invalid(
                 name,
-                format!("invalid {name} {value:?}"),
+                format!("invalid {name} {value:?}{hint}"),
                 &[
                     "a date such as 2027-03-14",
                     "an RFC 3339 date-time such as 2027-03-14T18:00:00+01:00",
@@ -496,12 +519,32 @@ mod tests {
             ("colour=red", "colour"),
             ("q=a&q=b", "q"),
             ("include_online=maybe", "include_online"),
+            ("radius_km=10", "radius_km"),
         ];
 
         for (raw, parameter) in cases {
             let error = parse(raw).unwrap_err();
             assert_eq!(error.parameter.as_deref(), Some(parameter), "{raw}");
         }
+    }
+
+    #[test]
+    fn unencoded_plus_in_date_gets_a_hint() {
+        let error = parse("from=2027-03-14T18:00:00+01:00").unwrap_err();
+
+        assert!(
+            error.message.contains("write + as %2B"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn decomposed_accent_in_text_is_composed() {
+        let search = parse("q=nume%CC%81rique&include_online=TRUE").unwrap();
+
+        assert_eq!(search.query.text.as_deref(), Some("numérique"));
+        assert!(search.query.include_online);
     }
 
     #[test]

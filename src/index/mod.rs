@@ -270,6 +270,73 @@ impl Index {
         Ok(())
     }
 
+    /// Updates part of the index in one commit: deletes every document with an event of
+    /// `remove_source` among its sources, then the documents with the `remove_ids`, then
+    /// adds the searchable events among `add`; records `generation` and reloads the reader.
+    ///
+    /// # Errors
+    ///
+    /// On any error nothing is committed and searches keep seeing the previous state.
+    pub fn update<'a>(
+        &self,
+        remove_source: Option<&str>,
+        remove_ids: impl IntoIterator<Item = &'a str>,
+        add: &[Event],
+        generation: u64,
+    ) -> Result<(), IndexError> {
+        let started = Instant::now();
+        let mut writer = self.lock_writer()?;
+
+        let result = (|| {
+            if let Some(source) = remove_source {
+                writer.delete_term(Term::from_field_text(self.fields.source, source));
+            }
+            let mut removed = 0_usize;
+            for id in remove_ids {
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+                removed += 1;
+            }
+            let mut added = 0_usize;
+            for event in add.iter().filter(|event| event.is_searchable()) {
+                writer.add_document(self.document(event)?)?;
+                added += 1;
+            }
+            self.commit(&mut writer, Some(generation))?;
+            Ok((removed, added))
+        })();
+
+        let (removed, added) = self.roll_back_on_error(&mut writer, result)?;
+        tracing::debug!(
+            removed,
+            documents = added,
+            generation,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "index updated"
+        );
+        Ok(())
+    }
+
+    /// The indexed event with this id (a merged event's id is its cluster id), as of the
+    /// last commit; `None` when it is not searchable.
+    ///
+    /// # Errors
+    ///
+    /// [`IndexError::Tantivy`] when the index cannot be read, and
+    /// [`IndexError::StoredDocument`] when the document holds no valid event.
+    pub fn event(&self, id: &str) -> Result<Option<Event>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let found = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+        let Some(address) = found.into_iter().min() else {
+            return Ok(None);
+        };
+        let document: TantivyDocument = searcher.doc(address)?;
+        self.stored_event(&document, id).map(Some)
+    }
+
     /// Deletes every document, indexes the searchable ones among `events`, records
     /// `generation` and commits. Searches see the old documents until the commit.
     ///

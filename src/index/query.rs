@@ -5,22 +5,30 @@
 //! unbalanced quotes are plain words.
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, EmptyQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::schema::Fields;
+use super::schema::{Fields, MAX_TOKEN_BYTES};
 
 /// Query words beyond this count are ignored, which bounds the cost of a pasted paragraph.
 const MAX_QUERY_WORDS: usize = 16;
 
 /// Builds the query for `text`: every analyzed word must match one of the full-text
 /// fields, scored by BM25. Returns `None` when the text contains no word, such as `"*"`.
+/// A word too long to be indexed matches nothing, instead of being dropped silently.
 pub fn text_query(
     text: &str,
     fields: &Fields,
     analyzer: &mut TextAnalyzer,
 ) -> Option<Box<dyn Query>> {
+    let too_long = text
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.len() >= MAX_TOKEN_BYTES);
+    if too_long {
+        return Some(Box::new(EmptyQuery));
+    }
+
     let words = analyze(text, analyzer);
     if words.is_empty() {
         return None;

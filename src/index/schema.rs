@@ -16,21 +16,22 @@ use crate::event::Event;
 /// Version of the schema and of the analysis. Bump it whenever a field, a field option or
 /// the analyzer changes: an index written with another version is recreated at open and
 /// rebuilt from the store.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name under which [`french_analyzer`] is registered in the index.
 pub const FRENCH_TOKENIZER: &str = "fr_folded_stem";
 
 /// Tokens longer than this many bytes are dropped: they are URLs, hashes or base64, never
 /// words a participant types.
-const MAX_TOKEN_BYTES: usize = 40;
+pub const MAX_TOKEN_BYTES: usize = 40;
 
 /// Handles of every field of the schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     /// Global event id, stored, and fast for the id tie-break of the sort.
     pub id: Field,
-    /// Source id, indexed only, for deleting one source's documents.
+    /// Source ids of every member of a merged event, indexed only, for deleting the
+    /// documents that hold one source's events.
     pub source: Field,
     pub workshop: Field,
     pub attendance: Field,
@@ -123,6 +124,13 @@ pub fn to_document(
 
     document.add_text(fields.id, &event.id);
     document.add_text(fields.source, &event.source);
+    for link in event
+        .links
+        .iter()
+        .filter(|link| link.source != event.source)
+    {
+        document.add_text(fields.source, &link.source);
+    }
     document.add_text(fields.workshop, &event.workshop);
     document.add_text(fields.attendance, event.attendance.as_str());
     document.add_text(fields.audience, event.audience.as_str());

@@ -83,6 +83,7 @@ fn build(spec: Spec) -> Event {
         updated_at: None,
         source: "alpha".to_owned(),
         source_event_id: spec.id.to_owned(),
+        links: Vec::new(),
     }
 }
 
@@ -1076,4 +1077,15 @@ fn search_latency_at_100k_events() {
             times[100], times[197]
         );
     }
+}
+
+#[test]
+fn word_too_long_to_index_matches_nothing() {
+    let (_dir, index) = indexed();
+
+    let results = index
+        .search(&with_text(&format!("climat {}", "z".repeat(50))))
+        .unwrap();
+
+    assert_eq!(results.total, 0);
 }

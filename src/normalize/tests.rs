@@ -296,6 +296,7 @@ fn languages_keep_primary_subtag_or_source_default() {
 #[test]
 fn unsafe_ids_are_hashed_stably() {
     assert_eq!(event_id("s", "abc-1.2_3"), "s~abc-1.2_3");
+    assert_eq!(event_id("s", "primary~fdc-1"), "s~primary~fdc-1");
     assert_eq!(
         event_id("s", "uid@google.com/20270101T100000Z"),
         event_id("s", "uid@google.com/20270101T100000Z")
@@ -311,4 +312,97 @@ fn clean_html_is_linear_on_hostile_text() {
     let cleaned = clean_html(&hostile);
 
     assert!(cleaned.len() <= hostile.len());
+}
+
+#[test]
+fn zone_follows_country_and_overseas_postal_code() {
+    let source = source("workshop = \"FresqueClimat\"");
+    let cases = [
+        (
+            Some("CH"),
+            None,
+            "Europe/Zurich",
+            "2027-03-14T18:30:00+01:00",
+        ),
+        (
+            Some("GB"),
+            None,
+            "Europe/London",
+            "2027-03-14T18:30:00+00:00",
+        ),
+        (
+            None,
+            Some("97400"),
+            "Indian/Reunion",
+            "2027-03-14T18:30:00+04:00",
+        ),
+        (
+            Some("FR"),
+            Some("97200"),
+            "America/Martinique",
+            "2027-03-14T18:30:00-04:00",
+        ),
+        (
+            Some("FR"),
+            Some("69003"),
+            "Europe/Paris",
+            "2027-03-14T18:30:00+01:00",
+        ),
+        (
+            Some("JP"),
+            None,
+            "Europe/Paris",
+            "2027-03-14T18:30:00+01:00",
+        ),
+    ];
+
+    for (country, postal_code, zone, start) in cases {
+        let mut away = draft("Atelier");
+        away.location.city = Some("Ville".to_owned());
+        away.location.country = country.map(str::to_owned);
+        away.location.postal_code = postal_code.map(str::to_owned);
+
+        let event = normalize_with(&source, away).unwrap();
+
+        assert_eq!(event.time_zone, zone, "{country:?} {postal_code:?}");
+        assert_eq!(
+            event.start.to_rfc3339(),
+            start,
+            "{country:?} {postal_code:?}"
+        );
+    }
+}
+
+#[test]
+fn control_and_bidi_characters_are_removed() {
+    let source = source("workshop = \"FresqueClimat\"");
+
+    let event = normalize_with(
+        &source,
+        draft("Atelier\u{1b}]0;PWNED\u{7} \u{202e}Lyon\u{0}"),
+    )
+    .unwrap();
+
+    assert_eq!(event.title, "Atelier]0;PWNED Lyon");
+}
+
+#[test]
+fn decomposed_accents_are_composed() {
+    let source = source("workshop = \"FresqueClimat\"");
+
+    let event = normalize_with(&source, draft("Nume\u{301}rique")).unwrap();
+
+    assert_eq!(event.title, "Numérique");
+}
+
+#[test]
+fn oversized_family_code_is_rejected() {
+    let source = source("workshop = \"FresqueClimat\"");
+    let mut long = draft("Atelier");
+    long.workshop = Some("F".repeat(5000));
+
+    assert_eq!(
+        normalize_with(&source, long).unwrap_err().reason,
+        "invalid_workshop"
+    );
 }

@@ -14,7 +14,11 @@ const FRENCH_OVERSEAS: [&str; 11] = [
 ];
 
 /// French-speaking neighbours preferred after France when a name is ambiguous.
-const FRENCH_SPEAKING: [&str; 5] = ["BE", "CH", "LU", "MC", "CA"];
+const FRENCH_SPEAKING: [&str; 4] = ["BE", "CH", "LU", "MC"];
+
+/// Other European countries where fresques are held, preferred next: "London" is the
+/// English capital before London, Ontario.
+const EUROPE: [&str; 8] = ["GB", "IE", "DE", "AT", "NL", "IT", "ES", "PT"];
 
 /// Country names accepted after a comma ("Paris, France"), folded, in French, English and
 /// the local language for the countries feeds mention most.
@@ -191,7 +195,8 @@ fn is_french(country: &str) -> bool {
 }
 
 /// Preference of a country when a name is ambiguous, lowest first: France, its overseas
-/// departments, the French-speaking neighbours, then the rest of the world.
+/// departments, the French-speaking neighbours, other European countries, Canada, then the
+/// rest of the world.
 pub(super) fn country_tier(country: &str) -> u8 {
     if country == "FR" {
         0
@@ -199,8 +204,12 @@ pub(super) fn country_tier(country: &str) -> u8 {
         1
     } else if FRENCH_SPEAKING.contains(&country) {
         2
-    } else {
+    } else if EUROPE.contains(&country) {
         3
+    } else if country == "CA" {
+        4
+    } else {
+        5
     }
 }
 

@@ -113,6 +113,8 @@ fn resolve_narrows_by_country() {
     assert_eq!(resolved("Paris, France").country, "FR");
     assert_eq!(resolved("Paris, FR").country, "FR");
     assert_eq!(resolved("Paris, CA").country, "CA");
+    assert_eq!(resolved("London").country, "GB");
+    assert_eq!(resolved("London, CA").country, "CA");
     assert_eq!(resolved("Paris,").country, "FR");
 }
 
@@ -445,4 +447,13 @@ fn timings() {
         }
         println!("resolve {query:?}: {:?} a call", started.elapsed() / calls);
     }
+}
+
+#[test]
+fn geocode_prefers_arrondissement_of_named_city() {
+    let place = Gazetteer::embedded()
+        .geocode(Some("Lyon"), Some("69007"), Some("FR"))
+        .unwrap();
+
+    assert!(place.name.starts_with("Lyon 7"), "{place:?}");
 }

@@ -31,6 +31,14 @@ pub enum Behaviour {
     Status(u16),
     /// Waits this long before answering 200 with the body.
     Delay(Duration, String),
+    /// Whatever the function builds: redirects, streams, odd headers.
+    Respond(Arc<dyn Fn() -> Response + Send + Sync>),
+}
+
+impl Behaviour {
+    pub fn respond(build: impl Fn() -> Response + Send + Sync + 'static) -> Behaviour {
+        Behaviour::Respond(Arc::new(build))
+    }
 }
 
 /// A local HTTP server serving feeds at `/{name}`.
@@ -87,6 +95,7 @@ async fn serve_feed(
             tokio::time::sleep(delay).await;
             body.into_response()
         }
+        Some(Behaviour::Respond(build)) => build(),
         Some(Behaviour::Serve(body)) => {
             let etag = format!("\"{:x}\"", multifresque::normalize::fnv1a(body.as_bytes()));
             if headers
@@ -126,6 +135,7 @@ pub struct TestService {
     pub app: App,
     pub base: String,
     pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
     _data: tempfile::TempDir,
 }
 
@@ -133,26 +143,91 @@ impl TestService {
     /// Starts the service over the sources written in `sources_toml` (relative paths resolve
     /// against `base_dir`).
     pub async fn start(sources_toml: &str, base_dir: &Path) -> TestService {
-        let data = tempfile::tempdir().unwrap();
+        TestService::start_with(sources_toml, base_dir, fast_fetch()).await
+    }
+
+    /// Like [`TestService::start`], with these fetch settings.
+    pub async fn start_with(
+        sources_toml: &str,
+        base_dir: &Path,
+        fetch: FetchSettings,
+    ) -> TestService {
+        TestService::open(sources_toml, base_dir, tempfile::tempdir().unwrap(), fetch).await
+    }
+
+    /// Starts the service over an existing data directory, as a restart does.
+    pub async fn start_in(
+        sources_toml: &str,
+        base_dir: &Path,
+        data: tempfile::TempDir,
+    ) -> TestService {
+        TestService::open(sources_toml, base_dir, data, fast_fetch()).await
+    }
+
+    async fn open(
+        sources_toml: &str,
+        base_dir: &Path,
+        data: tempfile::TempDir,
+        fetch: FetchSettings,
+    ) -> TestService {
         let config = Config::parse(sources_toml, base_dir).unwrap();
-        let app = App::open_with(config, data.path(), fast_fetch())
-            .await
-            .unwrap();
+        let app = App::open_with(config, data.path(), fetch).await.unwrap();
+        TestService::serve(app, data).await
+    }
+
+    /// Starts the service over a sources file, which its schedule reads again on change, with
+    /// an admin token for manual refresh when given. The schedule is not started.
+    pub async fn start_file(sources: &Path, admin_token: Option<&str>) -> TestService {
+        let data = tempfile::tempdir().unwrap();
+        let mut app = App::open(sources, data.path(), fast_fetch()).await.unwrap();
+        app.state.admin_token = admin_token.map(Arc::from);
+        TestService::serve(app, data).await
+    }
+
+    async fn serve(app: App, data: tempfile::TempDir) -> TestService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = multifresque::http::router(app.state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let router = multifresque::http::router(app.state.clone())
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestService {
             app,
             base,
             client: reqwest::Client::new(),
+            server,
             _data: data,
         }
+    }
+
+    /// Hands the data directory over, for a restart with [`TestService::start_in`].
+    pub async fn into_data(self) -> tempfile::TempDir {
+        // The server task holds the index writer through the router state; stop it first.
+        self.server.abort();
+        let _ = self.server.await;
+        drop(self.app);
+        self._data
     }
 
     /// Runs every enabled source once.
     pub async fn fetch_all(&self) -> Vec<multifresque::scheduler::SourceRun> {
         self.app.aggregator.run_all(&self.app.config, |_| {}).await
+    }
+
+    /// Polls `GET path` every 50 ms until `done` accepts the body; panics after 60 s with
+    /// the last body. A wait for a background effect, not a timing assertion.
+    pub async fn wait_for(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, body) = self.get(path).await;
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "condition on {path} not met; last body: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn get(&self, path_and_query: &str) -> (u16, Value) {

@@ -1,0 +1,10 @@
+//! Feeds arbitrary bytes to the ics adapter and normalizes the events it yields.
+
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use multifresque::adapter::Kind;
+
+fuzz_target!(init: common::init(), |bytes: &[u8]| common::ingest(Kind::Ics, bytes));
