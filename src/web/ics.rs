@@ -183,6 +183,7 @@ mod tests {
             updated_at: None,
             source: "src".to_owned(),
             source_event_id: "42".to_owned(),
+            links: Vec::new(),
         }
     }
 
