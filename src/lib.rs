@@ -3,9 +3,9 @@
 //!
 //! The modules follow the data flow, each depending only on those before it:
 //! `config` → `scheduler` → `fetch` → `adapter` → `normalize` → `store` → `index` →
-//! `search` → `http`. `event`, `catalog` and `places` are the shared vocabulary; `export`
-//! writes events in other formats, `metrics` counts what happens, and `validate` checks a
-//! workshop family's feed for the `feed validate` command.
+//! `search` → `http` → `web`. `event`, `catalog` and `places` are the shared vocabulary;
+//! `export` writes events in other formats, `metrics` counts what happens, and `validate`
+//! checks a workshop family's feed for the `feed validate` command.
 
 pub mod adapter;
 pub mod app;
@@ -27,6 +27,7 @@ pub mod scheduler;
 pub mod search;
 pub mod store;
 pub mod validate;
+pub mod web;
 
 pub use catalog::Catalog;
 pub use event::{Draft, Event};

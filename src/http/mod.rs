@@ -20,7 +20,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -89,9 +89,9 @@ pub fn router(state: AppState) -> Router {
         );
 
     Router::new()
-        .route("/", get(home))
         .route("/healthz", get(health))
         .merge(api)
+        .merge(crate::web::routes())
         .merge(sources::routes())
         .merge(exports::routes())
         .merge(observe::routes())
@@ -249,10 +249,6 @@ async fn health(State(state): State<AppState>) -> Response {
         time: Utc::now(),
     };
     ([(header::CACHE_CONTROL, "no-store")], Json(health)).into_response()
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
 }
 
 async fn not_found() -> ApiError {
