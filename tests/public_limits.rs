@@ -92,6 +92,8 @@ async fn client_over_quota_gets_429() {
     let body: serde_json::Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_ne!(get("/static/missing.css").await.unwrap().status(), 429);
+    assert_ne!(get("/widget.js").await.unwrap().status(), 429);
 }
 
 #[tokio::test]

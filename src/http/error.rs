@@ -79,11 +79,15 @@ impl IntoResponse for ApiError {
 /// a wrong method, a timeout, a body too large) the same JSON error body as the handlers'.
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // JSON errors are already in shape, and the web pages answer theirs as HTML pages.
+    let is_json_or_page = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|value| {
+            value.as_bytes().starts_with(b"application/json")
+                || value.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_json_or_page {
         return response;
     }
 

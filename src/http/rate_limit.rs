@@ -25,9 +25,13 @@ use super::ApiError;
 /// Requests between two sweeps of the buckets of clients that have gone quiet.
 const SWEEP_EVERY: u64 = 4_096;
 
-/// Paths that are never limited: health checks and metric scrapes come from one monitor,
-/// often through the same proxy as the public.
-const UNLIMITED_PATHS: &[&str] = &["/healthz", "/metrics"];
+/// Paths that are never limited. Health checks and metric scrapes come from one monitor,
+/// often through the same proxy as the public. The widget's script and style are fixed
+/// files that a whole classroom behind one address loads at once.
+const UNLIMITED_PATHS: &[&str] = &["/healthz", "/metrics", "/widget.js", "/widget/theme.css"];
+
+/// Path prefixes that are never limited: the pages' fixed assets, for the same reason.
+const UNLIMITED_PREFIXES: &[&str] = &["/static/"];
 
 /// How many requests one client may make.
 #[derive(Debug, Clone)]
@@ -119,7 +123,8 @@ pub async fn enforce(
     request: Request,
     next: Next,
 ) -> Response {
-    if UNLIMITED_PATHS.contains(&request.uri().path()) {
+    let path = request.uri().path();
+    if UNLIMITED_PATHS.contains(&path) || UNLIMITED_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return next.run(request).await;
     }
     let Some(client) = limiter.client(&request) else {

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use multifresque::app::App;
 use multifresque::config::Config;
 use multifresque::fetch::FetchSettings;
+use multifresque::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
 
 /// What the feed server does for a path.
 #[derive(Clone)]
@@ -184,7 +185,13 @@ impl TestService {
         TestService::serve(app, data).await
     }
 
-    async fn serve(app: App, data: tempfile::TempDir) -> TestService {
+    async fn serve(mut app: App, data: tempfile::TempDir) -> TestService {
+        // Every request of a test comes from 127.0.0.1, so the default quota would turn a
+        // long test into 429s; `tests/public_limits.rs` tests the limiter with its own.
+        app.state.rate_limit = Arc::new(ClientRateLimiter::new(&RateLimitSettings {
+            per_second: None,
+            ..RateLimitSettings::default()
+        }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = multifresque::http::router(app.state.clone())
