@@ -24,10 +24,11 @@ fn big_feed() -> String {
     let long = |word: &str| format!("{word} ").repeat(19_000 / (word.len() + 1));
     let events = (0..EVENTS)
         .map(|n| {
+            // One day apart, so that no two are taken for duplicates of one session.
             let mut event = event(
                 &format!("e{n}"),
                 "Fresque du Climat",
-                3,
+                3 + n as i64,
                 "Lyon",
                 45.76,
                 4.83,
