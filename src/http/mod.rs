@@ -2,6 +2,7 @@
 //! health here; source status, exports, metrics and the OpenAPI document in submodules. Handlers validate input, run blocking work (tantivy, SQLite) off the async
 //! threads, and answer JSON; they never build SQL or touch index files themselves.
 
+mod answer_cache;
 mod caching;
 mod error;
 mod events;
@@ -32,6 +33,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use answer_cache::AnswerCache;
 pub use error::ApiError;
 
 use crate::catalog::{Catalog, Workshop};
@@ -70,6 +72,8 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// The data directory, whose files `/metrics` measures.
     pub data_dir: Arc<std::path::PathBuf>,
+    /// Recent search answers.
+    pub answers: Arc<AnswerCache>,
 }
 
 /// Builds the application's router; `main` serves it and tests drive it.
@@ -159,20 +163,47 @@ struct EventsPage {
 async fn search_events(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<EventsPage>, ApiError> {
-    let search =
-        params::parse_event_search(raw.as_deref().unwrap_or(""), &state.gazetteer, Utc::now())?;
+) -> Result<Response, ApiError> {
+    let raw = raw.unwrap_or_default();
+    // Read the version before searching: an answer computed while a commit lands is then
+    // kept under the older version, and never served for the newer one.
+    let version = state.index.version();
+    if let Some((body, tag)) = state.answers.get(&raw, version) {
+        return Ok(json_response(body, tag));
+    }
+    let search = params::parse_event_search(&raw, &state.gazetteer, Utc::now())?;
 
     let index = state.index.clone();
     let query = search.query;
     let results = blocking(move || index.search(&query)).await?;
 
     let attribution = search.place.is_some().then_some(places::ATTRIBUTION);
-    Ok(Json(EventsPage {
+    let page = EventsPage {
         results,
         place: search.place,
         attribution,
-    }))
+    };
+    let body = serde_json::to_vec(&page).map_err(|e| ApiError::internal(&e))?;
+    let tag =
+        HeaderValue::from_str(&caching::weak_tag(&body)).map_err(|e| ApiError::internal(&e))?;
+    let body = axum::body::Bytes::from(body);
+    state.answers.put(&raw, version, body.clone(), tag.clone());
+    Ok(json_response(body, tag))
+}
+
+/// A JSON body as `Json` would send it, with its entity tag.
+fn json_response(body: axum::body::Bytes, tag: HeaderValue) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, tag),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn get_event(

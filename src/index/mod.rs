@@ -21,6 +21,7 @@ mod tests;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Instant;
 
@@ -116,6 +117,9 @@ pub struct Index {
     analyzer: TextAnalyzer,
     /// Copy of the latest commit's generation, so reading it needs no disk access.
     generation: Mutex<Option<u64>>,
+    /// Commits since this handle opened: anything derived from search answers, such as the
+    /// HTTP answer cache, is stale once it moves.
+    commits: AtomicU64,
 }
 
 impl Index {
@@ -212,6 +216,7 @@ impl Index {
             cache,
             analyzer: schema::french_analyzer(),
             generation: Mutex::new(generation),
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -221,6 +226,11 @@ impl Index {
             .generation
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes after every commit, once the reader shows it.
+    pub fn version(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Number of searchable documents as of the last commit.
@@ -454,6 +464,7 @@ impl Index {
             .generation
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = generation;
+        self.commits.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
