@@ -9,6 +9,7 @@
 
 pub mod adapter;
 pub mod app;
+pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod dedup;

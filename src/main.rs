@@ -67,6 +67,32 @@ enum Command {
     /// Work with OpenFresque feeds.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// Benchmark tools.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate synthetic sessions as an OpenFresque feed, the incumbent's JSON array and CSV,
+    /// with a sources file reading the feed (see docs/benchmarks.md).
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Number of sessions.
+    #[arg(long, default_value_t = 100_000)]
+    events: usize,
+    /// Folder to write into; created if missing, its feed pages replaced.
+    #[arg(long, value_name = "DIR", default_value = "bench-data")]
+    out: PathBuf,
+    /// Seed of the generator: the same seed and size give the same sessions.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Sessions per feed page.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    page_size: u64,
 }
 
 #[derive(Subcommand)]
@@ -260,6 +286,7 @@ fn main() -> ExitCode {
             Command::Sources(SourcesCommand::Report(args)) => sources_report(args).await,
             Command::Sources(SourcesCommand::Check(args)) => check_sources(&args),
             Command::Feed(FeedCommand::Validate(args)) => validate_feed(args).await,
+            Command::Bench(BenchCommand::Generate(args)) => bench_generate(&args),
         }
     });
     match result {
@@ -381,6 +408,59 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+fn bench_generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let spinner = indicatif::ProgressBar::new_spinner()
+        .with_message(format!("generating {} sessions", args.events));
+    if std::io::stderr().is_terminal() {
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    } else {
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let catalog = Catalog::embedded();
+    let sessions = multifresque::bench::generate(
+        args.events,
+        args.seed,
+        chrono::Utc::now(),
+        &catalog,
+        &Gazetteer::embedded(),
+    );
+    spinner.set_message(format!("writing {}", args.out.display()));
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let page_size = usize::try_from(args.page_size).unwrap_or(usize::MAX);
+    let written = multifresque::bench::write(&args.out, &sessions, page_size, &catalog)
+        .with_context(|| format!("cannot write into {}", args.out.display()))?;
+    spinner.finish_and_clear();
+
+    let megabytes = |bytes: u64| bytes as f64 / 1e6;
+    println!(
+        "{} sessions in {:.1} s, written to {}:",
+        written.sessions,
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    println!(
+        "  feed-NN/         OpenFresque feeds of at most {} sessions, {} pages, {:.1} MB",
+        multifresque::bench::SESSIONS_PER_SOURCE,
+        written.pages,
+        megabytes(written.feed_bytes)
+    );
+    println!(
+        "  incumbent.json   the incumbent's array of records, {:.1} MB",
+        megabytes(written.incumbent_bytes)
+    );
+    println!(
+        "  events.csv       one row per session, for the peers, {:.1} MB",
+        megabytes(written.csv_bytes)
+    );
+    println!(
+        "  sources.toml     reads the feeds: multifresque fetch --sources {}",
+        written.sources.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_sources(args: &SourcesCheckArgs) -> anyhow::Result<ExitCode> {

@@ -246,6 +246,25 @@ impl Gazetteer {
         self.best_named(&city, |_, _| true)
     }
 
+    /// The embedded places of one country that have their own position, each with the
+    /// number of postal codes listing it, which stands in for its size (the embedded data
+    /// has no population). The benchmark data generator draws its small towns from here.
+    pub fn listed_places(&self, country: &str) -> Vec<(Place, u8)> {
+        let table = &self.embedded;
+        (0..table.len() as u32)
+            .filter(|&entry| {
+                table.country(entry) == country && table.borrowed_from(entry).is_none()
+            })
+            .map(|entry| {
+                let hit = Hit {
+                    source: Source::Embedded,
+                    entry,
+                };
+                (self.place(hit, None), table.postal_count(entry))
+            })
+            .collect()
+    }
+
     /// Places whose name or French postal code starts with the typed text, best first, at
     /// most `limit`, without duplicates.
     ///

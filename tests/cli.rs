@@ -298,3 +298,61 @@ fn sources_report_before_any_fetch_says_what_to_run() {
         "{message}"
     );
 }
+
+#[test]
+fn bench_generate_writes_a_feed_that_ingests_whole() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("bench");
+
+    let generate = binary()
+        .args([
+            "bench",
+            "generate",
+            "--events",
+            "300",
+            "--page-size",
+            "100",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&generate.stdout);
+    assert!(generate.status.success(), "{summary}");
+    assert!(summary.starts_with("300 sessions"), "{summary}");
+    assert!(out.join("feed-01/page-00003.json").exists());
+    assert!(!out.join("feed-01/page-00004.json").exists());
+
+    let validate = binary()
+        .args(["feed", "validate"])
+        .arg(out.join("feed-01/page-00001.json"))
+        .output()
+        .unwrap();
+    assert!(
+        validate.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&validate.stdout),
+        String::from_utf8_lossy(&validate.stderr)
+    );
+
+    let fetch = binary()
+        .args(["fetch", "--sources"])
+        .arg(out.join("sources.toml"))
+        .arg("--data-dir")
+        .arg(work.path().join("data"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&fetch.stdout);
+    assert!(fetch.status.success(), "{table}");
+    let stored = table
+        .lines()
+        .find(|l| l.starts_with("bench-01 "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(stored.contains(" 300 "), "every session stored: {stored}");
+
+    let csv = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 301, "a header and a row per session");
+    let incumbent: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("incumbent.json")).unwrap()).unwrap();
+    assert_eq!(incumbent.as_array().map(Vec::len), Some(300));
+}
