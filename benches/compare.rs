@@ -745,7 +745,6 @@ async fn fetch_gzip(client: &reqwest::Client, url: &str) -> anyhow::Result<(usiz
 fn filter_in_client(body: &[u8]) -> anyhow::Result<String> {
     #[derive(serde::Deserialize)]
     struct Record {
-        title: String,
         start_date: DateTime<chrono::FixedOffset>,
         latitude: Option<String>,
         longitude: Option<String>,
@@ -765,7 +764,10 @@ fn filter_in_client(body: &[u8]) -> anyhow::Result<String> {
         })
         .collect();
     near.sort_by_key(|r| r.start_date);
-    Ok(near.first().map(|r| r.title.clone()).unwrap_or_default())
+    Ok(near
+        .first()
+        .map(|r| r.start_date.to_rfc3339())
+        .unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -168,11 +168,16 @@ async fn search_events(
     // Read the version before searching: an answer computed while a commit lands is then
     // kept under the older version, and never served for the newer one.
     let version = state.index.version();
-    if let Some((body, tag)) = state.answers.get(&raw, version) {
-        return Ok(json_response(body, tag));
-    }
-    let search = params::parse_event_search(&raw, &state.gazetteer, Utc::now())?;
+    let (body, tag) = state
+        .answers
+        .get_or_compute(&raw, version, search_answer(&state, &raw))
+        .await?;
+    Ok(json_response(body, tag))
+}
 
+/// Runs a search and renders its answer with its entity tag.
+async fn search_answer(state: &AppState, raw: &str) -> Result<answer_cache::Answer, ApiError> {
+    let search = params::parse_event_search(raw, &state.gazetteer, Utc::now())?;
     let index = state.index.clone();
     let query = search.query;
     let results = blocking(move || index.search(&query)).await?;
@@ -186,9 +191,7 @@ async fn search_events(
     let body = serde_json::to_vec(&page).map_err(|e| ApiError::internal(&e))?;
     let tag =
         HeaderValue::from_str(&caching::weak_tag(&body)).map_err(|e| ApiError::internal(&e))?;
-    let body = axum::body::Bytes::from(body);
-    state.answers.put(&raw, version, body.clone(), tag.clone());
-    Ok(json_response(body, tag))
+    Ok((axum::body::Bytes::from(body), tag))
 }
 
 /// A JSON body as `Json` would send it, with its entity tag.
