@@ -10,8 +10,8 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::geocode::Geocoder;
-use crate::http::AppState;
 use crate::http::rate_limit::{ClientRateLimiter, RateLimitSettings};
+use crate::http::{AppState, Services};
 use crate::index::{Index, OpenState};
 use crate::places::Gazetteer;
 use crate::scheduler::Aggregator;
@@ -130,7 +130,7 @@ impl App {
         let live = Live::new(aggregator.clone(), config.clone(), None);
         Ok(App {
             config: Arc::new(config),
-            state: AppState {
+            state: AppState::new(Services {
                 index,
                 store,
                 catalog,
@@ -141,7 +141,7 @@ impl App {
                 admin_token: admin_token_from_env(),
                 data_dir: Arc::new(data_dir.to_owned()),
                 answers: Arc::default(),
-            },
+            }),
             aggregator,
             live,
         })

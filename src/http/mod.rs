@@ -53,9 +53,36 @@ const SEARCH_CACHE_CONTROL: &str = "public, max-age=60";
 /// Most place suggestions per request.
 const MAX_PLACE_SUGGESTIONS: usize = 20;
 
-/// Shared state of every handler.
+/// Shared state of every handler. Each request clones it once per middleware, so it is
+/// one reference-counted pointer to [`Services`]; the fields read through it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// Changing a field changes this handle only, as it did when each clone held its own
+/// fields: a shared [`Services`] is copied first, which costs a few reference counts.
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Services {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Services {
     /// The search index: answers every search.
     pub index: Arc<Index>,
     /// The store: answers single-event requests, withdrawn ones included.
