@@ -478,9 +478,79 @@ pub fn sync_source(
     generation: u64,
 ) -> Result<Synced, SyncError> {
     let events = store.current_events()?;
+    sync_events(store, index, priorities, source, &events, generation)
+}
+
+/// Like [`sync_source`], right after a fetch of `source` was stored: `stored` are the events
+/// of its feed as given to [`Store::record`], and `rejected_ids` the ids it rejected.
+///
+/// The source's events are taken from memory rather than read back: decoding 100,000
+/// events from their JSON took about 0.5 s, a tenth of a cold ingest. Only the other
+/// sources' events and the last good versions of rejected entries are read.
+///
+/// # Errors
+///
+/// As [`sync_source`].
+pub fn sync_stored_source(
+    store: &Store,
+    index: &Index,
+    priorities: &Priorities,
+    source: &str,
+    stored: Vec<Event>,
+    rejected_ids: &[String],
+    generation: u64,
+) -> Result<Synced, SyncError> {
+    // The rejected entries whose last good version stays current.
+    let fresh: HashSet<&str> = stored.iter().map(|event| event.id.as_str()).collect();
+    let kept: Vec<&str> = rejected_ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !fresh.contains(id))
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .collect();
+
+    let mut events = store.current_events_of_other_sources(source)?;
+    events.extend(store.current_events_by_id(source, &kept)?);
+    events.extend(stored.into_iter().map(as_stored));
+    // The order of `Store::current_events`, so that everything downstream sees the same.
+    events.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    sync_events(store, index, priorities, source, &events, generation)
+}
+
+/// The event that reading `event` back from the store gives. Floats are the only values
+/// that can differ: serde_json's default parser may read a printed float one unit in the
+/// last place away, and the index must hold what a rebuild from the store would.
+fn as_stored(mut event: Event) -> Event {
+    let location = &mut event.location;
+    location.latitude = location.latitude.and_then(stored_float);
+    location.longitude = location.longitude.and_then(stored_float);
+    if let Some(price) = &mut event.price {
+        price.min = price.min.and_then(stored_float);
+        price.max = price.max.and_then(stored_float);
+    }
+    event
+}
+
+/// A float after a trip through JSON; a non-finite one is written as null, read as none.
+fn stored_float(value: f64) -> Option<f64> {
+    let text = serde_json::to_string(&value).ok()?;
+    serde_json::from_str::<Option<f64>>(&text).ok().flatten()
+}
+
+/// Clusters `events` (every current event after `source` changed), records the clusters and
+/// updates the index documents of the affected clusters.
+fn sync_events(
+    store: &Store,
+    index: &Index,
+    priorities: &Priorities,
+    source: &str,
+    events: &[Event],
+    generation: u64,
+) -> Result<Synced, SyncError> {
     let old = store.clusters()?;
-    let new = cluster(&events, priorities);
-    let changes = changes_for_source(source, &events, &old, &new, priorities);
+    let new = cluster(events, priorities);
+    let changes = changes_for_source(source, events, &old, &new, priorities);
 
     // The index first: if it fails, the recorded clusters still describe what it contains.
     index.update(
