@@ -91,8 +91,20 @@ pub struct IndexChanges {
     pub remove_source: Option<String>,
     /// Document ids (cluster ids) to delete.
     pub remove: BTreeSet<String>,
-    /// Merged events to add, one per affected cluster.
-    pub add: Vec<Event>,
+    /// The members of each affected cluster, as indices into the events in merge order:
+    /// [`IndexChanges::merged`] turns each into the event to add. Merging one at a time
+    /// while indexing keeps a cold ingest from holding a second copy of every event.
+    pub add: Vec<Vec<usize>>,
+}
+
+impl IndexChanges {
+    /// The merged events to add, one per affected cluster, from the `events` the changes
+    /// were computed on.
+    pub fn merged<'a>(&'a self, events: &'a [Event]) -> impl Iterator<Item = Event> + 'a {
+        self.add
+            .iter()
+            .filter_map(|indices| merge(&indices.iter().map(|&i| &events[i]).collect::<Vec<_>>()))
+    }
 }
 
 /// Finds the clusters among `events` (the current, not withdrawn, events of every source).
@@ -416,17 +428,17 @@ pub fn changes_for_source(
             members.entry(cluster).or_default().push(index);
         }
     }
-    let add: Vec<Event> = members
-        .values()
-        .filter_map(|indices| merge(&indices.iter().map(|&i| &events[i]).collect::<Vec<_>>()))
-        .collect();
-
+    // A merged event takes the id of its first member, which is its cluster's id. A
+    // document whose id is one of this source's events has that event among its members,
+    // so deleting the source's documents already removes it: deleting it by id as well
+    // cost a cold ingest 100,000 delete operations.
     let mut remove = touched;
-    remove.extend(add.iter().map(|event| event.id.clone()));
+    remove.extend(members.keys().map(|&cluster| cluster.to_owned()));
+    remove.retain(|id| !in_source(id));
     IndexChanges {
         remove_source: Some(source.to_owned()),
         remove,
-        add,
+        add: members.into_values().collect(),
     }
 }
 
@@ -510,18 +522,19 @@ pub fn sync_stored_source(
         .into_iter()
         .collect();
 
-    let mut events = store.current_events_of_other_sources(source)?;
+    let mut events = stored;
+    events.iter_mut().for_each(as_stored);
+    events.extend(store.current_events_of_other_sources(source)?);
     events.extend(store.current_events_by_id(source, &kept)?);
-    events.extend(stored.into_iter().map(as_stored));
     // The order of `Store::current_events`, so that everything downstream sees the same.
     events.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     sync_events(store, index, priorities, source, &events, generation)
 }
 
-/// The event that reading `event` back from the store gives. Floats are the only values
+/// Makes `event` what reading it back from the store gives. Floats are the only values
 /// that can differ: serde_json's default parser may read a printed float one unit in the
 /// last place away, and the index must hold what a rebuild from the store would.
-fn as_stored(mut event: Event) -> Event {
+fn as_stored(event: &mut Event) {
     let location = &mut event.location;
     location.latitude = location.latitude.and_then(stored_float);
     location.longitude = location.longitude.and_then(stored_float);
@@ -529,7 +542,6 @@ fn as_stored(mut event: Event) -> Event {
         price.min = price.min.and_then(stored_float);
         price.max = price.max.and_then(stored_float);
     }
-    event
 }
 
 /// A float after a trip through JSON; a non-finite one is written as null, read as none.
@@ -556,7 +568,7 @@ fn sync_events(
     index.update(
         changes.remove_source.as_deref(),
         changes.remove.iter().map(String::as_str),
-        &changes.add,
+        changes.merged(events),
         generation,
     )?;
     store.replace_clusters(&new)?;
