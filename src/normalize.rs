@@ -4,6 +4,8 @@
 //! (whole words only, never substrings), and places events that have an address but no
 //! coordinates with the gazetteer.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -465,10 +467,13 @@ pub fn clean_html(input: &str) -> String {
 pub fn clean_text(input: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
 
-    clean_html(input)
-        .nfc()
-        .filter(|&c| !is_hidden_control(c))
-        .collect()
+    let text = clean_html(input);
+    // Most text is composed already: the quick check spares decomposing and recomposing it.
+    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        return text.chars().filter(|&c| !is_hidden_control(c)).collect();
+    }
+    text.nfc().filter(|&c| !is_hidden_control(c)).collect()
 }
 
 fn is_hidden_control(c: char) -> bool {
@@ -543,6 +548,11 @@ pub fn words(text: &str) -> Vec<String> {
 pub fn fold(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
 
+    // ASCII has no accents to remove and lower-cases byte for byte.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+
     text.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)
@@ -553,11 +563,22 @@ fn contains_phrase(words: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && words.windows(phrase.len()).any(|window| window == phrase)
 }
 
-fn contains_any(text_words: &[String], phrases: &[&str]) -> bool {
+fn contains_any(text_words: &[String], phrases: &[Vec<String>]) -> bool {
     phrases
         .iter()
-        .any(|phrase| contains_phrase(text_words, &words(phrase)))
+        .any(|phrase| contains_phrase(text_words, phrase))
 }
+
+/// Splits fixed phrases into [`words`]. The inference runs for every event, and splitting
+/// its phrases again on each call took more time than matching them.
+fn phrase_words(phrases: &[&str]) -> Vec<Vec<String>> {
+    phrases.iter().map(|phrase| words(phrase)).collect()
+}
+
+static TRAINING_PHRASES: LazyLock<Vec<Vec<String>>> =
+    LazyLock::new(|| phrase_words(TRAINING_WORDS));
+static KIDS_PHRASES: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrase_words(KIDS_WORDS));
+static ONLINE_PHRASES: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| phrase_words(ONLINE_WORDS));
 
 /// Words that mark a facilitator training session.
 const TRAINING_WORDS: &[&str] = &[
@@ -618,9 +639,9 @@ fn infer_audience(title: &str, categories: &[String]) -> Audience {
         text.push_str(category);
     }
     let words = words(&text);
-    if contains_any(&words, TRAINING_WORDS) {
+    if contains_any(&words, &TRAINING_PHRASES) {
         Audience::Training
-    } else if contains_any(&words, KIDS_WORDS) {
+    } else if contains_any(&words, &KIDS_PHRASES) {
         Audience::Kids
     } else {
         Audience::GeneralPublic
@@ -631,7 +652,7 @@ fn infer_attendance(location: &Location, online_by_location: bool, title: &str) 
     let has_place =
         location.city.is_some() || location.street.is_some() || location.coordinates().is_some();
     match (
-        online_by_location || contains_any(&words(title), ONLINE_WORDS),
+        online_by_location || contains_any(&words(title), &ONLINE_PHRASES),
         has_place,
     ) {
         (true, true) => Attendance::Mixed,
@@ -656,7 +677,7 @@ pub fn is_video_call(text: &str) -> bool {
         return known || host.starts_with("visio") || lower.trim().starts_with("http");
     }
     let words = words(text);
-    contains_any(&words, ONLINE_WORDS) && words.len() <= 4
+    contains_any(&words, &ONLINE_PHRASES) && words.len() <= 4
 }
 
 /// Splits a free-text location such as "MJC Monplaisir, 25 avenue des Frères Lumière, 69008

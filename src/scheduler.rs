@@ -254,7 +254,7 @@ impl Aggregator {
             };
             let store = self.store.clone();
             let id = source.id.clone();
-            let recorded = tokio::task::spawn_blocking(move || store.record(&id, record)).await;
+            let recorded = tokio::task::spawn_blocking(move || store.record(&id, &record)).await;
             match recorded {
                 Ok(Ok(_)) => {}
                 Ok(Err(error)) => {
@@ -493,9 +493,23 @@ impl Aggregator {
                 http_status,
                 outcome: Outcome::Fetched { events, rejections, rejected_ids, validators },
             };
-            let applied = store.record(&id, record)?;
-            if applied.changed() {
-                dedup::sync_source(&store, &index, &priorities, &id, applied.generation)?;
+            let applied = store.record(&id, &record)?;
+            if applied.changed()
+                && let Outcome::Fetched {
+                    events,
+                    rejected_ids,
+                    ..
+                } = record.outcome
+            {
+                dedup::sync_stored_source(
+                    &store,
+                    &index,
+                    &priorities,
+                    &id,
+                    events,
+                    &rejected_ids,
+                    applied.generation,
+                )?;
             }
             Ok(Some(applied))
         })

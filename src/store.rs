@@ -283,7 +283,7 @@ impl Store {
     /// # Errors
     ///
     /// Returns [`StoreError`] when SQLite fails; the transaction is then rolled back.
-    pub fn record(&self, source_id: &str, record: FetchRecord) -> Result<Applied, StoreError> {
+    pub fn record(&self, source_id: &str, record: &FetchRecord) -> Result<Applied, StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         let at = record.at.to_rfc3339();
@@ -297,17 +297,17 @@ impl Store {
         )?;
 
         let mut applied = Applied::default();
-        match record.outcome {
+        match &record.outcome {
             Outcome::Fetched {
                 events,
                 rejections,
                 rejected_ids,
                 validators,
             } => {
-                applied = replace_events(&transaction, source_id, &events, &rejected_ids, &at)?;
+                applied = replace_events(&transaction, source_id, events, rejected_ids, &at)?;
                 let examples = &rejections[..rejections.len().min(MAX_STORED_REJECTIONS)];
                 let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
-                for rejection in &rejections {
+                for rejection in rejections {
                     *by_reason.entry(rejection.reason.as_str()).or_default() += 1;
                 }
                 transaction.execute(

@@ -291,7 +291,7 @@ impl Index {
         &self,
         remove_source: Option<&str>,
         remove_ids: impl IntoIterator<Item = &'a str>,
-        add: &[Event],
+        add: impl IntoIterator<Item = Event>,
         generation: u64,
     ) -> Result<(), IndexError> {
         let started = Instant::now();
@@ -307,8 +307,8 @@ impl Index {
                 removed += 1;
             }
             let mut added = 0_usize;
-            for event in add.iter().filter(|event| event.is_searchable()) {
-                writer.add_document(self.document(event)?)?;
+            for event in add.into_iter().filter(Event::is_searchable) {
+                writer.add_document(self.document(&event)?)?;
                 added += 1;
             }
             self.commit(&mut writer, Some(generation))?;

@@ -18,6 +18,39 @@ impl Store {
         rows.map(|row| decode(row?)).collect()
     }
 
+    /// The events of [`Store::current_events`] that belong to sources other than `source`,
+    /// ordered by id.
+    pub fn current_events_of_other_sources(&self, source: &str) -> Result<Vec<Event>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT id, data FROM events WHERE withdrawn_at IS NULL AND source <> ?1 ORDER BY id",
+        )?;
+        let rows = statement.query_map([source], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.map(|row| decode(row?)).collect()
+    }
+
+    /// The current events of `source` among `ids`, in the order of `ids`.
+    pub fn current_events_by_id(
+        &self,
+        source: &str,
+        ids: &[&str],
+    ) -> Result<Vec<Event>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(
+            "SELECT id, data FROM events WHERE id = ?1 AND source = ?2 AND withdrawn_at IS NULL",
+        )?;
+        let mut events = Vec::new();
+        for id in ids {
+            let row: Option<(String, String)> = statement
+                .query_row(params![id, source], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if let Some(row) = row {
+                events.push(decode(row)?);
+            }
+        }
+        Ok(events)
+    }
+
     /// The clusters recorded by the last [`Store::replace_clusters`].
     pub fn clusters(&self) -> Result<Clusters, StoreError> {
         let connection = self.lock();

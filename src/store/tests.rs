@@ -67,11 +67,11 @@ fn fetch_adds_then_withdraws_missing_events() {
     let first = store
         .record(
             "a",
-            fetched(vec![event("a", "1", "Un"), event("a", "2", "Deux")]),
+            &fetched(vec![event("a", "1", "Un"), event("a", "2", "Deux")]),
         )
         .unwrap();
     let second = store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
 
     assert_eq!((first.added, first.withdrawn), (2, 0));
@@ -87,10 +87,10 @@ fn identical_fetch_changes_nothing() {
     let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
 
     store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
     let again = store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
 
     assert!(!again.changed());
@@ -103,9 +103,9 @@ fn failure_keeps_events_and_reports_error() {
     let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
 
     store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
-    store.record("a", failed()).unwrap();
+    store.record("a", &failed()).unwrap();
 
     assert_eq!(ids(&store.searchable_events("a").unwrap()), vec!["a~1"]);
     let status = &store.source_statuses().unwrap()[0];
@@ -121,11 +121,11 @@ fn withdrawn_event_returns_when_feed_lists_it_again() {
     let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
 
     store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
-    store.record("a", fetched(vec![])).unwrap();
+    store.record("a", &fetched(vec![])).unwrap();
     let back = store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
 
     assert_eq!(back.updated, 1);
@@ -138,12 +138,12 @@ fn sources_are_replaced_independently() {
     let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
 
     store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
     store
-        .record("b", fetched(vec![event("b", "1", "Un")]))
+        .record("b", &fetched(vec![event("b", "1", "Un")]))
         .unwrap();
-    store.record("a", fetched(vec![])).unwrap();
+    store.record("a", &fetched(vec![])).unwrap();
 
     assert_eq!(ids(&store.all_searchable_events().unwrap()), vec!["b~1"]);
 }
@@ -155,7 +155,7 @@ fn cancelled_event_is_stored_but_not_searchable() {
     let mut cancelled = event("a", "1", "Un");
     cancelled.status = Status::Cancelled;
 
-    store.record("a", fetched(vec![cancelled])).unwrap();
+    store.record("a", &fetched(vec![cancelled])).unwrap();
 
     assert!(store.searchable_events("a").unwrap().is_empty());
     assert!(store.event("a~1").unwrap().is_some());
@@ -168,7 +168,7 @@ fn reopen_keeps_data_and_validators() {
     {
         let store = Store::open(&path).unwrap();
         store
-            .record("a", fetched(vec![event("a", "1", "Un")]))
+            .record("a", &fetched(vec![event("a", "1", "Un")]))
             .unwrap();
     }
 
@@ -201,11 +201,11 @@ fn newer_schema_is_refused() {
 fn failures_count_until_success() {
     let store = Store::with_connection(Connection::open_in_memory().unwrap()).unwrap();
 
-    store.record("s", failed()).unwrap();
-    store.record("s", failed()).unwrap();
+    store.record("s", &failed()).unwrap();
+    store.record("s", &failed()).unwrap();
     let failing = store.source_statuses().unwrap().remove(0);
     store
-        .record("s", fetched(vec![event("s", "1", "A")]))
+        .record("s", &fetched(vec![event("s", "1", "A")]))
         .unwrap();
     let recovered = store.source_statuses().unwrap().remove(0);
 
@@ -223,7 +223,7 @@ fn failures_count_until_success() {
 fn retired_source_is_withdrawn_and_read_again() {
     let store = Store::with_connection(Connection::open_in_memory().unwrap()).unwrap();
     store
-        .record("s", fetched(vec![event("s", "1", "A")]))
+        .record("s", &fetched(vec![event("s", "1", "A")]))
         .unwrap();
     let before = store.changed_at_ms();
 
@@ -234,7 +234,7 @@ fn retired_source_is_withdrawn_and_read_again() {
     assert_eq!(store.validators("s").unwrap(), Validators::default());
     assert!(store.changed_at_ms() >= before);
     store
-        .record("s", fetched(vec![event("s", "1", "A")]))
+        .record("s", &fetched(vec![event("s", "1", "A")]))
         .unwrap();
     assert_eq!(ids(&store.searchable_events("s").unwrap()), vec!["s~1"]);
 }
@@ -249,7 +249,7 @@ fn feed_events_page_in_start_order() {
     store
         .record(
             "s",
-            fetched(vec![
+            &fetched(vec![
                 late,
                 event("s", "b", "B"),
                 event("s", "a", "A"),
@@ -277,7 +277,7 @@ fn feed_events_page_in_start_order() {
         .collect();
     assert_eq!(listed, vec!["s~a", "s~b", "s~c", "s~late"]);
     store
-        .record("s", fetched(vec![event("s", "a", "A")]))
+        .record("s", &fetched(vec![event("s", "a", "A")]))
         .unwrap();
     let since = Utc::now() - chrono::Duration::minutes(1);
     let changes = store
@@ -312,7 +312,7 @@ fn rejected_entry_keeps_its_last_good_version() {
     store
         .record(
             "a",
-            fetched(vec![event("a", "1", "Un"), event("a", "2", "Deux")]),
+            &fetched(vec![event("a", "1", "Un"), event("a", "2", "Deux")]),
         )
         .unwrap();
 
@@ -320,7 +320,7 @@ fn rejected_entry_keeps_its_last_good_version() {
     if let Outcome::Fetched { rejected_ids, .. } = &mut partial.outcome {
         rejected_ids.push("a~2".to_owned());
     }
-    let applied = store.record("a", partial).unwrap();
+    let applied = store.record("a", &partial).unwrap();
 
     assert_eq!(applied.withdrawn, 0);
     assert_eq!(
@@ -366,10 +366,10 @@ fn removed_source_is_withdrawn() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
     store
-        .record("a", fetched(vec![event("a", "1", "Un")]))
+        .record("a", &fetched(vec![event("a", "1", "Un")]))
         .unwrap();
     store
-        .record("b", fetched(vec![event("b", "1", "Un")]))
+        .record("b", &fetched(vec![event("b", "1", "Un")]))
         .unwrap();
 
     let withdrawn = store.withdraw_other_sources(&["b"], Utc::now()).unwrap();
