@@ -683,7 +683,7 @@ fn download(_data: &Path, multifresque: &str, incumbent: &str, runs: usize) -> a
         let started = Instant::now();
         let (bytes, body) = runtime.block_on(fetch_gzip(&client, &api))?;
         let page: serde_json::Value = serde_json::from_slice(&body)?;
-        api_first = page["events"][0]["title"]
+        api_first = page["events"][0]["start"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
@@ -715,7 +715,7 @@ fn download(_data: &Path, multifresque: &str, incumbent: &str, runs: usize) -> a
     );
     println!();
     println!(
-        "First result: multifresque {api_first:?}, incumbent approach {incumbent_first:?}. Runs: {runs}."
+        "Start of the first result: multifresque {api_first}, incumbent approach {incumbent_first}. Runs: {runs}."
     );
     Ok(())
 }
