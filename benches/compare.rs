@@ -43,7 +43,7 @@ use multifresque::places::Gazetteer;
 use multifresque::search::{SearchQuery, Sort, distance_km};
 
 /// The query mix: around a place with a radius, with and without text, family and audience
-/// filters, by date, distance and relevance, online only; every answer has facets.
+/// filters, by date, distance and relevance, online only; every response has facets.
 const QUERIES: &[&str] = &[
     "",
     "near=Lyon&radius_km=50",
@@ -293,7 +293,7 @@ struct Row {
     distance_km: Option<f64>,
 }
 
-/// What each engine returns for one search: page size and total.
+/// An engine's result for one search: page size and total.
 struct Answer {
     page: usize,
     total: u64,
@@ -622,7 +622,7 @@ impl SqlSearch {
     }
 }
 
-/// The family, attendance, audience, language and country conditions of a search.
+/// Builds the family, attendance, audience, language and country conditions of a search.
 fn filters(search: &SearchQuery, prefix: &str) -> Vec<String> {
     let list = |values: &[String]| {
         values
@@ -740,8 +740,9 @@ async fn fetch_gzip(client: &reqwest::Client, url: &str) -> anyhow::Result<(usiz
     Ok((wire.len(), body))
 }
 
-/// What the incumbent's page does in the browser: parse every record, keep the upcoming
-/// in-person sessions within the radius, sort by date and show the first.
+/// Filters as the incumbent's page does in the browser: parses every record, keeps the
+/// upcoming in-person sessions within the radius, sorts them by date and returns the first
+/// one's start.
 fn filter_in_client(body: &[u8]) -> anyhow::Result<String> {
     #[derive(serde::Deserialize)]
     struct Record {

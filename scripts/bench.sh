@@ -116,7 +116,7 @@ for size in "${sizes[@]}"; do
     sleep 0.2
   done
 
-  # nginx serves the same bytes as multifresque's answer, and the incumbent's file.
+  # nginx serves the same bytes as multifresque's response, and the incumbent's file.
   query="api/v1/events?near=Lyon&radius_km=50"
   mkdir -p "$data/www"
   curl -sf "http://127.0.0.1:$mf_port/$query" -o "$data/www/same-size.json"

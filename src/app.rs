@@ -140,7 +140,7 @@ impl App {
                 metrics: aggregator.metrics.clone(),
                 admin_token: admin_token_from_env(),
                 data_dir: Arc::new(data_dir.to_owned()),
-                answers: Arc::default(),
+                responses: Arc::default(),
             }),
             aggregator,
             live,

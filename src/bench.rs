@@ -6,8 +6,8 @@
 //! the catalog, with La Fresque du Climat the most common as in the field. Places are big
 //! cities weighted by population (three quarters of in-person sessions) and French towns
 //! of the embedded gazetteer weighted by their number of postal codes (the rest). One
-//! session in ten is online; titles and descriptions are French or English; starts spread
-//! over the next twelve months at the local hours workshops keep.
+//! session in ten is online. Titles and descriptions are French or English, and starts
+//! spread over the next twelve months at the local hours workshops keep.
 //!
 //! [`write`] saves them as OpenFresque feeds in pages, as the incumbent's array of records,
 //! as CSV for the peer databases, and writes a sources file that reads the feeds.
@@ -198,7 +198,7 @@ pub fn generate(
     let families = Weighted::new(families, &family_weights);
     let paris: Tz = chrono_tz::Europe::Paris;
     let first_day = (now + Duration::days(1)).date_naive();
-    let mut taken = std::collections::HashSet::new();
+    let mut booked_slots = std::collections::HashSet::new();
 
     (0..count)
         .map(|i| {
@@ -227,7 +227,7 @@ pub fn generate(
             // Two sessions of one family at the same time in the same town read as one
             // session listed twice, which multifresque would reject: move to the next day.
             let town = candidate.map_or("", |c| c.place.city.as_str());
-            while !taken.insert((family.code.clone(), town.to_owned(), local)) {
+            while !booked_slots.insert((family.code.clone(), town.to_owned(), local)) {
                 local += Duration::days(1);
             }
             // A start in a daylight-saving gap moves an hour on.

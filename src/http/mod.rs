@@ -2,7 +2,6 @@
 //! health here; source status, exports, metrics and the OpenAPI document in submodules. Handlers validate input, run blocking work (tantivy, SQLite) off the async
 //! threads, and answer JSON; they never build SQL or touch index files themselves.
 
-mod answer_cache;
 mod caching;
 mod error;
 mod events;
@@ -12,6 +11,7 @@ mod openapi;
 pub mod params;
 mod quality;
 pub mod rate_limit;
+mod response_cache;
 mod sources;
 
 use std::sync::Arc;
@@ -33,8 +33,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use answer_cache::AnswerCache;
 pub use error::ApiError;
+pub use response_cache::ResponseCache;
 
 use crate::catalog::{Catalog, Workshop};
 use crate::index::Index;
@@ -80,7 +80,7 @@ impl std::ops::DerefMut for AppState {
     }
 }
 
-/// What the handlers share.
+/// The services every handler shares.
 #[derive(Clone)]
 pub struct Services {
     /// The search index: answers every search.
@@ -99,8 +99,8 @@ pub struct Services {
     pub admin_token: Option<Arc<str>>,
     /// The data directory, whose files `/metrics` measures.
     pub data_dir: Arc<std::path::PathBuf>,
-    /// Recent search answers.
-    pub answers: Arc<AnswerCache>,
+    /// Recent search responses.
+    pub responses: Arc<ResponseCache>,
 }
 
 /// Builds the application's router; `main` serves it and tests drive it.
@@ -192,18 +192,21 @@ async fn search_events(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let raw = raw.unwrap_or_default();
-    // Read the version before searching: an answer computed while a commit lands is then
+    // Read the version before searching: a response computed while a commit lands is then
     // kept under the older version, and never served for the newer one.
     let version = state.index.version();
     let (body, tag) = state
-        .answers
-        .get_or_compute(&raw, version, search_answer(&state, &raw))
+        .responses
+        .get_or_compute(&raw, version, search_response(&state, &raw))
         .await?;
     Ok(json_response(body, tag))
 }
 
-/// Runs a search and renders its answer with its entity tag.
-async fn search_answer(state: &AppState, raw: &str) -> Result<answer_cache::Answer, ApiError> {
+/// Runs a search and renders its response body with its entity tag.
+async fn search_response(
+    state: &AppState,
+    raw: &str,
+) -> Result<response_cache::CachedResponse, ApiError> {
     let search = params::parse_event_search(raw, &state.gazetteer, Utc::now())?;
     let index = state.index.clone();
     let query = search.query;
@@ -221,7 +224,7 @@ async fn search_answer(state: &AppState, raw: &str) -> Result<answer_cache::Answ
     Ok((axum::body::Bytes::from(body), tag))
 }
 
-/// A JSON body as `Json` would send it, with its entity tag.
+/// Builds a JSON response as `Json` would, with its entity tag.
 fn json_response(body: axum::body::Bytes, tag: HeaderValue) -> Response {
     (
         [

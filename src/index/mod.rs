@@ -117,8 +117,8 @@ pub struct Index {
     analyzer: TextAnalyzer,
     /// Copy of the latest commit's generation, so reading it needs no disk access.
     generation: Mutex<Option<u64>>,
-    /// Commits since this handle opened: anything derived from search answers, such as the
-    /// HTTP answer cache, is stale once it moves.
+    /// Commits since this handle opened. Anything derived from search results, such as the
+    /// HTTP response cache, is stale once it moves.
     commits: AtomicU64,
 }
 

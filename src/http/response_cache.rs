@@ -1,12 +1,13 @@
-//! Recent search answers, kept in memory so that a popular search (the home page's "near
+//! Recent search responses, kept in memory so that a popular search (the home page's "near
 //! Paris", a widget's fixed query) costs a lookup instead of a search.
 //!
-//! An answer is keyed by the raw query string and is valid only for the index version that
-//! produced it, and for a few seconds: searches start "from now", so an answer kept longer
-//! could list a session that has just begun. Requests for an answer being computed wait for
-//! it instead of searching again, so an expiring popular answer is searched once, not once
-//! per waiting client. Errors are never kept. The cache holds at most [`MAX_ANSWERS`]
-//! answers and [`MAX_BYTES`]; when full, it drops stale answers, then everything.
+//! A response is keyed by the raw query string and is valid only for the index version that
+//! produced it, and for a few seconds. Searches start "from now", so a response kept longer
+//! could list a session that has just begun. Requests for a response being computed wait
+//! for it instead of searching again, so an expiring popular response is computed once, not
+//! once per waiting client. Errors are never kept. The cache holds at most
+//! [`MAX_RESPONSES`] responses and [`MAX_BYTES`]. When full, it drops stale responses, then
+//! everything.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,29 +18,30 @@ use axum::body::Bytes;
 use axum::http::HeaderValue;
 use tokio::sync::OnceCell;
 
-/// How long an answer stays valid.
+/// How long a response stays valid.
 const TIME_TO_LIVE: Duration = Duration::from_secs(5);
-/// Most answers kept.
-const MAX_ANSWERS: usize = 2_048;
-/// Bytes of answers kept at most; about a thousand first pages.
+/// Maximum number of responses kept.
+const MAX_RESPONSES: usize = 2_048;
+/// Maximum bytes of responses kept, about a thousand first pages.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
-/// Answers larger than this are not kept: they are rare and would crowd out the rest.
-const MAX_ANSWER_BYTES: usize = 512 * 1024;
-/// Longest query string kept; longer ones are not worth a key.
+/// Responses larger than this are not kept, because they are rare and would crowd out the
+/// rest.
+const MAX_RESPONSE_BYTES: usize = 512 * 1024;
+/// Maximum length of a query string kept as a key. Longer ones are computed every time.
 const MAX_KEY_BYTES: usize = 1024;
 
 /// A response body and its entity tag.
-pub type Answer = (Bytes, HeaderValue);
+pub type CachedResponse = (Bytes, HeaderValue);
 
 #[derive(Default)]
-pub struct AnswerCache {
+pub struct ResponseCache {
     slots: Mutex<HashMap<Box<str>, Slot>>,
 }
 
 struct Slot {
     version: u64,
     created: Instant,
-    answer: Arc<OnceCell<Answer>>,
+    response: Arc<OnceCell<CachedResponse>>,
 }
 
 impl Slot {
@@ -48,13 +50,13 @@ impl Slot {
     }
 
     fn bytes(&self) -> usize {
-        self.answer.get().map_or(0, |(body, _)| body.len())
+        self.response.get().map_or(0, |(body, _)| body.len())
     }
 }
 
-impl AnswerCache {
-    /// The answer to `query` at index `version`: the one kept, the one another request is
-    /// computing, or else the result of `compute`, which is then kept.
+impl ResponseCache {
+    /// Returns the response to `query` at index `version`: the one kept, the one another
+    /// request is computing, or else the result of `compute`, which is then kept.
     ///
     /// # Errors
     ///
@@ -64,29 +66,29 @@ impl AnswerCache {
         query: &str,
         version: u64,
         compute: F,
-    ) -> Result<Answer, E>
+    ) -> Result<CachedResponse, E>
     where
-        F: Future<Output = Result<Answer, E>>,
+        F: Future<Output = Result<CachedResponse, E>>,
     {
         if query.len() > MAX_KEY_BYTES {
             return compute.await;
         }
         let cell = self.slot(query, version);
-        let answer = cell.get_or_try_init(|| compute).await?.clone();
-        if answer.0.len() > MAX_ANSWER_BYTES {
+        let response = cell.get_or_try_init(|| compute).await?.clone();
+        if response.0.len() > MAX_RESPONSE_BYTES {
             self.forget(query, &cell);
         }
-        Ok(answer)
+        Ok(response)
     }
 
-    /// The fresh slot of `query`, created empty when there is none.
-    fn slot(&self, query: &str, version: u64) -> Arc<OnceCell<Answer>> {
+    /// Finds the fresh slot of `query`, or creates an empty one.
+    fn slot(&self, query: &str, version: u64) -> Arc<OnceCell<CachedResponse>> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slot) = slots.get(query).filter(|slot| slot.fresh(version)) {
-            return slot.answer.clone();
+            return slot.response.clone();
         }
         let full = |slots: &HashMap<Box<str>, Slot>| {
-            slots.len() >= MAX_ANSWERS
+            slots.len() >= MAX_RESPONSES
                 || slots.values().map(Slot::bytes).sum::<usize>() >= MAX_BYTES
         };
         if full(&slots) {
@@ -95,22 +97,22 @@ impl AnswerCache {
                 slots.clear();
             }
         }
-        let answer = Arc::new(OnceCell::new());
+        let response = Arc::new(OnceCell::new());
         let slot = Slot {
             version,
             created: Instant::now(),
-            answer: answer.clone(),
+            response: response.clone(),
         };
         slots.insert(query.into(), slot);
-        answer
+        response
     }
 
     /// Drops the slot of `query` if it is still `cell`.
-    fn forget(&self, query: &str, cell: &Arc<OnceCell<Answer>>) {
+    fn forget(&self, query: &str, cell: &Arc<OnceCell<CachedResponse>>) {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if slots
             .get(query)
-            .is_some_and(|slot| Arc::ptr_eq(&slot.answer, cell))
+            .is_some_and(|slot| Arc::ptr_eq(&slot.response, cell))
         {
             slots.remove(query);
         }
@@ -123,26 +125,31 @@ mod tests {
 
     use super::*;
 
-    fn answer(body: &'static [u8]) -> Answer {
+    fn response(body: &'static [u8]) -> CachedResponse {
         (
             Bytes::from_static(body),
             HeaderValue::from_static("W/\"1\""),
         )
     }
 
-    async fn get(cache: &AnswerCache, query: &str, version: u64, calls: &AtomicUsize) -> Answer {
+    async fn get(
+        cache: &ResponseCache,
+        query: &str,
+        version: u64,
+        calls: &AtomicUsize,
+    ) -> CachedResponse {
         cache
             .get_or_compute(query, version, async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, ()>(answer(b"{}"))
+                Ok::<_, ()>(response(b"{}"))
             })
             .await
             .unwrap()
     }
 
     #[tokio::test]
-    async fn an_answer_is_reused_only_for_its_query_and_index_version() {
-        let cache = AnswerCache::default();
+    async fn cache_reuses_response_of_same_query_and_version() {
+        let cache = ResponseCache::default();
         let calls = AtomicUsize::new(0);
         get(&cache, "near=Lyon", 3, &calls).await;
         get(&cache, "near=Lyon", 3, &calls).await;
@@ -154,9 +161,11 @@ mod tests {
 
     #[tokio::test]
     async fn errors_are_not_kept() {
-        let cache = AnswerCache::default();
+        let cache = ResponseCache::default();
         let failed = cache
-            .get_or_compute("q=x", 1, async { Err::<Answer, _>("index unreadable") })
+            .get_or_compute("q=x", 1, async {
+                Err::<CachedResponse, _>("index unreadable")
+            })
             .await;
         assert_eq!(failed, Err("index unreadable"));
         let calls = AtomicUsize::new(0);
@@ -166,7 +175,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_requests_share_one_computation() {
-        let cache = Arc::new(AnswerCache::default());
+        let cache = Arc::new(ResponseCache::default());
         let calls = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..16)
             .map(|_| {
@@ -176,7 +185,7 @@ mod tests {
                         .get_or_compute("near=Lyon", 1, async {
                             calls.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(50)).await;
-                            Ok::<_, ()>(answer(b"{}"))
+                            Ok::<_, ()>(response(b"{}"))
                         })
                         .await
                 })
@@ -189,10 +198,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_cache_stays_within_its_bounds() {
-        let cache = AnswerCache::default();
-        let body = Bytes::from(vec![b' '; MAX_ANSWER_BYTES]);
-        for i in 0..(2 * MAX_BYTES / MAX_ANSWER_BYTES) {
+    async fn cache_stays_within_bounds() {
+        let cache = ResponseCache::default();
+        let body = Bytes::from(vec![b' '; MAX_RESPONSE_BYTES]);
+        for i in 0..(2 * MAX_BYTES / MAX_RESPONSE_BYTES) {
             let body = body.clone();
             cache
                 .get_or_compute(&format!("q={i}"), 1, async move {
@@ -203,13 +212,13 @@ mod tests {
         }
         let slots = cache.slots.lock().unwrap();
         assert!(slots.values().map(Slot::bytes).sum::<usize>() <= MAX_BYTES);
-        assert!(slots.len() <= MAX_ANSWERS);
+        assert!(slots.len() <= MAX_RESPONSES);
     }
 
     #[tokio::test]
-    async fn oversized_answers_are_not_kept() {
-        let cache = AnswerCache::default();
-        let big = Bytes::from(vec![b' '; MAX_ANSWER_BYTES + 1]);
+    async fn oversized_responses_are_not_kept() {
+        let cache = ResponseCache::default();
+        let big = Bytes::from(vec![b' '; MAX_RESPONSE_BYTES + 1]);
         cache
             .get_or_compute("q=all", 1, async move {
                 Ok::<_, ()>((big, HeaderValue::from_static("W/\"1\"")))
