@@ -74,17 +74,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// Generate synthetic sessions as an OpenFresque feed, the incumbent's JSON array and CSV,
-    /// with a sources file reading the feed (see docs/benchmarks.md).
+    /// Generate synthetic sessions as OpenFresque feeds, the incumbent's JSON array and CSV,
+    /// with a sources file reading the feeds (see docs/benchmarks.md).
     Generate(GenerateArgs),
 }
 
 #[derive(Args)]
 struct GenerateArgs {
-    /// Number of sessions.
-    #[arg(long, default_value_t = 100_000)]
-    events: usize,
-    /// Folder to write into; created if missing, its feed pages replaced.
+    /// Number of sessions, 1 to 10,000,000 (about 2 kB of output each).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    events: u64,
+    /// Folder to write into; created if missing. Feed folders of an earlier run are replaced.
     #[arg(long, value_name = "DIR", default_value = "bench-data")]
     out: PathBuf,
     /// Seed of the generator: the same seed and size give the same sessions.
@@ -421,7 +421,7 @@ fn bench_generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     }
     let catalog = Catalog::embedded();
     let sessions = multifresque::bench::generate(
-        args.events,
+        usize::try_from(args.events).unwrap_or(usize::MAX),
         args.seed,
         chrono::Utc::now(),
         &catalog,
