@@ -12,7 +12,18 @@ local shapes = {
   "/api/v1/events?attendance=online&lang=en",
 }
 
-math.randomseed(42)
+-- wrk loads this script once per thread: each thread gets its own seed, so that the
+-- threads do not send the same sequence of requests.
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("seed", 42 + threads)
+end
+
+function init(args)
+  math.randomseed(seed)
+end
 
 request = function()
   local shape = shapes[math.random(#shapes)]

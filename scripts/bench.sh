@@ -24,7 +24,6 @@ duration=${DURATION:-10}
 endurance=${ENDURANCE:-60}
 work=$(realpath -m "${WORK:-target/bench}")
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-pg_dir=/tmp/multifresque-bench-pg
 pg_port=5433
 mf_port=18480
 nginx_port=18481
@@ -42,24 +41,27 @@ fi
 mkdir -p "$work"
 echo "building (release)..." >&2
 cargo build --release --quiet
-cargo bench --bench compare --no-run --quiet 2>/dev/null
-multifresque=target/release/multifresque
+cargo bench --bench compare --no-run --quiet
+multifresque=${CARGO_TARGET_DIR:-target}/release/multifresque
+# A private folder for PostgreSQL's data and socket: the cluster trusts local connections,
+# so no other user may reach it.
+pg_dir=$(mktemp -d /tmp/multifresque-bench-pg.XXXXXX)
+chown postgres "$pg_dir"
+chmod 700 "$pg_dir"
 compare() { cargo bench --quiet --bench compare -- "$@"; }
 
-pids=()
+serve_pid=
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -n $serve_pid ]] && kill "$serve_pid" 2>/dev/null || true
   [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
 }
 trap cleanup EXIT
 
 # PostgreSQL on a Unix socket only, tuned as for a dedicated small server. Parallel query is
 # off: on 2 cores, its workers made single searches 2 to 3 times slower (EXPLAIN ANALYZE).
-if [[ ! -f $pg_dir/data/PG_VERSION ]]; then
-  mkdir -p "$pg_dir" && chown postgres "$pg_dir"
-  runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust >/dev/null
-fi
+runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust >/dev/null
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start -o \
   "-k $pg_dir -p $pg_port -c listen_addresses='' -c shared_buffers=512MB -c work_mem=64MB -c maintenance_work_mem=512MB -c synchronous_commit=off -c jit=off -c max_parallel_workers_per_gather=0" >/dev/null
 runuser -u postgres -- "$pg_bin/createdb" -h "$pg_dir" -p "$pg_port" bench 2>/dev/null || true
@@ -110,7 +112,6 @@ for size in "${sizes[@]}"; do
   "$multifresque" serve --sources "$data/sources.toml" --data-dir "$data/multifresque-data" \
     --port "$mf_port" --rate-limit 0 --watch-seconds 0 2>"$work/serve-$size.log" &
   serve_pid=$!
-  pids+=("$serve_pid")
   for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$mf_port/healthz" >/dev/null && break
     sleep 0.2
@@ -176,6 +177,7 @@ CONF
 
   kill "$serve_pid"
   wait "$serve_pid" 2>/dev/null || true
+  serve_pid=
   kill "$(cat "$work/nginx.pid")"
   rm -f "$work/nginx.pid"
   sleep 0.5

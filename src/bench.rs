@@ -329,7 +329,7 @@ pub fn write(
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if path.is_dir() && name.starts_with("feed-") {
+        if path.is_dir() && is_feed_folder(name) {
             fs::remove_dir_all(&path)?;
         }
     }
@@ -407,6 +407,13 @@ pub fn write(
         incumbent_bytes: fs::metadata(&incumbent)?.len(),
         csv_bytes: fs::metadata(&csv)?.len(),
     })
+}
+
+/// Checks whether a folder name is one this generator writes (`feed-01`, `feed-120`), so
+/// that a re-run replaces those and nothing else.
+fn is_feed_folder(name: &str) -> bool {
+    name.strip_prefix("feed-")
+        .is_some_and(|number| number.len() >= 2 && number.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn page_name(number: usize) -> String {
@@ -675,6 +682,28 @@ mod tests {
         let first = sessions.iter().map(|s| s.start).min().unwrap();
         let last = sessions.iter().map(|s| s.start).max().unwrap();
         assert!(last - first > Duration::days(350));
+    }
+
+    #[test]
+    fn write_replaces_only_its_own_feed_folders() {
+        let directory = tempfile::tempdir().unwrap();
+        let mine = directory.path().join("feed-backup");
+        fs::create_dir_all(&mine).unwrap();
+        fs::write(mine.join("notes.txt"), "keep").unwrap();
+        let stale = directory.path().join("feed-07");
+        fs::create_dir_all(&stale).unwrap();
+
+        write(directory.path(), &sessions(3), 2, &Catalog::embedded()).unwrap();
+
+        assert!(
+            mine.join("notes.txt").exists(),
+            "a folder of the user's is kept"
+        );
+        assert!(
+            !stale.exists(),
+            "a feed folder of an earlier run is replaced"
+        );
+        assert!(directory.path().join("feed-01/page-00002.json").exists());
     }
 
     #[test]

@@ -81,8 +81,9 @@ enum BenchCommand {
 
 #[derive(Args)]
 struct GenerateArgs {
-    /// Number of sessions, 1 to 10,000,000 (about 2 kB of output each).
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    /// Number of sessions, 1 to 2,000,000. Each takes about 2 kB of output and, while
+    /// generating, about 5 kB of memory.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
     events: u64,
     /// Folder to write into; created if missing. Feed folders of an earlier run are replaced.
     #[arg(long, value_name = "DIR", default_value = "bench-data")]
