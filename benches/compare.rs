@@ -9,11 +9,11 @@
 //! cargo bench --bench compare -- download DIR MULTIFRESQUE_URL INCUMBENT_URL [RUNS]
 //! ```
 //!
-//! - `ingest`: from the generated files to searchable, cold, in multifresque (feed pages,
-//!   then parse, normalize, store, index), SQLite (CSV into a table, an FTS5 index and an
-//!   R*Tree) and PostgreSQL (`COPY`, then a GiST index on a PostGIS geography, a GIN index
-//!   on a French `tsvector`, B-trees on dates and families, `ANALYZE`); then multifresque
-//!   again on the unchanged feed.
+//! - `ingest`: from the generated files to searchable, cold. multifresque reads the feed
+//!   pages, then parses, normalizes, stores and indexes. SQLite loads the CSV into a table,
+//!   an FTS5 index and an R*Tree. PostgreSQL runs `COPY`, then builds a GiST index on a
+//!   PostGIS geography, a GIN index on a French `tsvector` and B-trees on dates and
+//!   families, then `ANALYZE`. Last, multifresque reads the unchanged feed again.
 //! - `query`: the query mix in process, interleaved run by run: multifresque's
 //!   `Index::search`, and for each peer the SQL an expert would write for the same
 //!   [`SearchQuery`], returning the page, the total and the four facets.
@@ -43,7 +43,7 @@ use multifresque::places::Gazetteer;
 use multifresque::search::{SearchQuery, Sort, distance_km};
 
 /// The query mix: around a place with a radius, with and without text, family and audience
-/// filters, by date, distance and relevance, online only; every response has facets.
+/// filters, by date, distance and relevance, and online only. Every response has facets.
 const QUERIES: &[&str] = &[
     "",
     "near=Lyon&radius_km=50",

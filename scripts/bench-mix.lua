@@ -1,5 +1,5 @@
 -- wrk script for scripts/bench.sh: each request is one search of the query mix, around one
--- of several cities, with a radius drawn from 5 to 100 km, so few answers repeat.
+-- of several cities, with a radius drawn from 5 to 100 km, so few responses repeat.
 local cities = { "Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux",
   "Rennes", "Grenoble", "Strasbourg", "Montpellier", "Nice", "69003", "75011" }
 local shapes = {

@@ -137,7 +137,7 @@ pub struct Session {
     pub price: u32,
 }
 
-/// Where an in-person session happens.
+/// The venue of an in-person session.
 #[derive(Debug, Clone)]
 pub struct SessionPlace {
     pub venue: &'static str,
@@ -150,7 +150,7 @@ pub struct SessionPlace {
     pub longitude: f64,
 }
 
-/// What [`write`] produced.
+/// Summary of the files [`write`] produced.
 #[derive(Debug)]
 pub struct Written {
     pub sessions: usize,
@@ -457,7 +457,8 @@ fn openfresque_event(session: &Session) -> Value {
     event
 }
 
-/// A record of the incumbent's export: flat, with string coordinates and boolean flags.
+/// Builds a record of the incumbent's export: flat, with string coordinates and boolean
+/// flags.
 fn incumbent_record(session: &Session) -> Value {
     let place = session.place.as_ref();
     let full_location = place.map_or_else(String::new, |p| {
@@ -534,7 +535,7 @@ fn csv_row(row: &mut String, session: &Session) {
     row.push('\n');
 }
 
-/// The big cities the gazetteer knows, with their weights.
+/// Resolves the big cities through the gazetteer and returns them with their weights.
 fn big_cities(gazetteer: &Gazetteer) -> (Vec<Candidate>, Vec<f64>) {
     CITIES
         .iter()
@@ -565,7 +566,7 @@ fn big_cities(gazetteer: &Gazetteer) -> (Vec<Candidate>, Vec<f64>) {
         .unzip()
 }
 
-/// The French towns of the gazetteer, weighted by their number of postal codes.
+/// Lists the French towns of the gazetteer, weighted by their number of postal codes.
 fn french_towns(gazetteer: &Gazetteer) -> (Vec<Candidate>, Vec<f64>) {
     gazetteer
         .listed_places("FR")
@@ -658,7 +659,7 @@ mod tests {
     }
 
     #[test]
-    fn the_same_seed_gives_the_same_sessions() {
+    fn generate_is_deterministic_per_seed() {
         let first = sessions(200);
         let second = sessions(200);
         let titles = |s: &[Session]| s.iter().map(|s| s.title.clone()).collect::<Vec<_>>();
@@ -666,7 +667,7 @@ mod tests {
     }
 
     #[test]
-    fn the_mix_looks_like_the_field() {
+    fn generate_mix_matches_field_shares() {
         let sessions = sessions(10_000);
         let share = |test: &dyn Fn(&Session) -> bool| {
             sessions.iter().filter(|s| test(s)).count() as f64 / sessions.len() as f64

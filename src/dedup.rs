@@ -98,8 +98,8 @@ pub struct IndexChanges {
 }
 
 impl IndexChanges {
-    /// The merged events to add, one per affected cluster, from the `events` the changes
-    /// were computed on.
+    /// Builds the merged events to add, one per affected cluster, from the `events` the
+    /// changes were computed on.
     pub fn merged<'a>(&'a self, events: &'a [Event]) -> impl Iterator<Item = Event> + 'a {
         self.add
             .iter()
@@ -526,7 +526,7 @@ pub fn sync_stored_source(
     events.iter_mut().for_each(as_stored);
     events.extend(store.current_events_of_other_sources(source)?);
     events.extend(store.current_events_by_id(source, &kept)?);
-    // The order of `Store::current_events`, so that everything downstream sees the same.
+    // The order of `Store::current_events`, so that every later step gets the same order.
     events.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     sync_events(store, index, priorities, source, &events, generation)
 }
@@ -544,7 +544,8 @@ fn as_stored(event: &mut Event) {
     }
 }
 
-/// A float after a trip through JSON; a non-finite one is written as null, read as none.
+/// Returns a float as it reads back after a trip through JSON. A non-finite float is
+/// written as null, so it reads back as `None`.
 fn stored_float(value: f64) -> Option<f64> {
     let text = serde_json::to_string(&value).ok()?;
     serde_json::from_str::<Option<f64>>(&text).ok().flatten()

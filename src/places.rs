@@ -246,9 +246,9 @@ impl Gazetteer {
         self.best_named(&city, |_, _| true)
     }
 
-    /// The embedded places of one country that have their own position, each with the
-    /// number of postal codes listing it, which stands in for its size (the embedded data
-    /// has no population). The benchmark data generator draws its small towns from here.
+    /// Lists the embedded places of one country that have their own position, each with the
+    /// number of postal codes listing it. That number replaces the size, because the
+    /// embedded data has no population. The benchmark data generator draws its small towns from here.
     pub fn listed_places(&self, country: &str) -> Vec<(Place, u8)> {
         let table = &self.embedded;
         (0..table.len() as u32)

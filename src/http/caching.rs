@@ -41,8 +41,9 @@ pub fn mark_start() {
 }
 
 /// Tags successful `GET` and `HEAD` responses, adds `Last-Modified` where the handler set
-/// none, and responds 304 when the client's copy is current. A handler that already knows
-/// its body's tag (see [`weak_tag`]) sets `ETag` itself, which saves hashing the body.
+/// none, and responds 304 when the client's copy is current. A handler that has already
+/// computed its body's tag (see [`weak_tag`]) sets `ETag` itself, which saves hashing the
+/// body.
 pub async fn conditional(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let conditions = request.headers().clone();
@@ -94,7 +95,7 @@ pub async fn conditional(State(state): State<AppState>, request: Request, next: 
     Response::from_parts(parts, body)
 }
 
-/// The weak entity tag of a body: it names the content, whatever its encoding.
+/// Computes the weak entity tag of a body, which names the content whatever its encoding.
 pub fn weak_tag(body: &[u8]) -> String {
     format!("W/\"{:016x}\"", fnv1a(body))
 }

@@ -5,7 +5,7 @@
 //! produced it, and for a few seconds. Searches start "from now", so a response kept longer
 //! could list a session that has just begun. Requests for a response being computed wait
 //! for it instead of searching again, so an expiring popular response is computed once, not
-//! once per waiting client. Errors are never kept. The cache holds at most
+//! once per waiting client. Errors are never kept. The cache keeps at most
 //! [`MAX_RESPONSES`] responses and [`MAX_BYTES`]. When full, it drops stale responses, then
 //! everything.
 

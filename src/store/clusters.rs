@@ -18,8 +18,8 @@ impl Store {
         rows.map(|row| decode(row?)).collect()
     }
 
-    /// The events of [`Store::current_events`] that belong to sources other than `source`,
-    /// ordered by id.
+    /// Reads the events of [`Store::current_events`] that belong to sources other than
+    /// `source`, ordered by id.
     pub fn current_events_of_other_sources(&self, source: &str) -> Result<Vec<Event>, StoreError> {
         let connection = self.lock();
         let mut statement = connection.prepare(
@@ -29,7 +29,7 @@ impl Store {
         rows.map(|row| decode(row?)).collect()
     }
 
-    /// The current events of `source` among `ids`, in the order of `ids`.
+    /// Reads the current events of `source` among `ids`, in the order of `ids`.
     pub fn current_events_by_id(
         &self,
         source: &str,
